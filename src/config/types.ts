@@ -1,0 +1,200 @@
+/**
+ * The validated, deep-frozen configuration object. It is produced only by
+ * `loadConfig()` (src/config/load.ts) from the YAML files of SPEC §2 and is
+ * never mutated; a reload builds a new one and swaps the reference.
+ */
+import type { KeyObject, X509Certificate } from "node:crypto";
+
+export interface GatewayConfig {
+  /** Absolute path of the configuration directory. */
+  readonly dir: string;
+  readonly gateway: GatewaySettings;
+  /** Sorted by ascending `order`. */
+  readonly profiles: readonly WssProfile[];
+  readonly policies: readonly SecurityPolicy[];
+  /** Keyed by `user_name`. */
+  readonly users: ReadonlyMap<string, UserAccount>;
+  readonly acls: readonly AclRule[];
+  /** Keyed by table name. */
+  readonly tables: ReadonlyMap<string, TableDef>;
+  /** Every certificate the configuration references, keyed by absolute path, parsed once. */
+  readonly certificates: ReadonlyMap<string, ConfiguredCertificate>;
+}
+
+export interface GatewaySettings {
+  readonly basicAuth: { readonly required: boolean; readonly realm: string };
+  readonly wsSecurity: {
+    readonly required: boolean;
+    readonly defaultPolicy: string;
+    readonly timestampTtlSeconds: number;
+    readonly clockSkewSeconds: number;
+    readonly allowSha1: boolean;
+    readonly minRsaKeyBits: number;
+  };
+  readonly strictSecurity: boolean;
+  readonly wsdlRequiresSoapRole: boolean;
+  readonly debug: boolean;
+  readonly limits: {
+    readonly maxBodyBytes: number;
+    readonly maxXmlDepth: number;
+    readonly maxXmlElements: number;
+    readonly maxAttributesPerElement: number;
+  };
+  readonly throttle: {
+    readonly maxFailures: number;
+    readonly windowSeconds: number;
+    readonly cooldownSeconds: number;
+  };
+}
+
+interface ProfileCommon {
+  readonly name: string;
+  readonly active: boolean;
+  readonly order: number;
+  readonly bindSession: boolean;
+}
+
+export interface X509Profile extends ProfileCommon {
+  readonly kind: "x509";
+  readonly runAsUser: string;
+  /** The pinned signer certificate. */
+  readonly certificate: ConfiguredCertificate;
+  readonly caCertificates: readonly ConfiguredCertificate[];
+  readonly checkValidity: boolean;
+}
+
+export type UserField = "user_name" | "email";
+
+export interface AuthenticateWithUserProfile extends ProfileCommon {
+  readonly kind: "username";
+  readonly action: "authenticate_with_user";
+  /** users.yaml field matched against `<wsse:Username>`. */
+  readonly userField: UserField;
+}
+
+export interface SpecifyUserProfile extends ProfileCommon {
+  readonly kind: "username";
+  readonly action: "specify_user";
+  readonly username: string;
+  /** Resolved secret (literal, env or file). */
+  readonly password: string;
+  readonly runAsUser: string;
+}
+
+export type UsernameProfile = AuthenticateWithUserProfile | SpecifyUserProfile;
+export type WssProfile = X509Profile | UsernameProfile;
+
+export interface SecurityPolicy {
+  readonly name: string;
+  readonly type: "inbound" | "outbound";
+  readonly requireSigned: boolean;
+  readonly authenticate: "all" | "at_least_one";
+  /** Profile names, as written; all of them exist in `GatewayConfig.profiles`. */
+  readonly profiles: readonly string[];
+}
+
+/** How a user's password is known to the gateway. */
+export type PasswordCredential =
+  /** `$scrypt$…` produced by `wss-gateway hash-password`: verifiable, not recoverable. */
+  | { readonly kind: "scrypt-hash"; readonly hash: string }
+  /** A literal, `{env}` or `{file}` secret: recoverable, so PasswordDigest can be checked. */
+  | { readonly kind: "recoverable"; readonly value: string }
+  /** No password: the user cannot log in with one. */
+  | { readonly kind: "none" };
+
+export interface UserAccount {
+  readonly userName: string;
+  readonly email: string | undefined;
+  readonly password: PasswordCredential;
+  readonly roles: readonly string[];
+  readonly internalIntegrationUser: boolean;
+  readonly active: boolean;
+  /** SHA-256 fingerprints (lowercase hex, no colons) of client certificates mapped to this user. */
+  readonly clientCertificateFingerprints: readonly string[];
+}
+
+export type AclOperation = "read" | "create" | "write" | "delete";
+
+export interface AclRule {
+  readonly table: string; // a table name or "*"
+  /** Undefined for the record (row) rule; a column name or "*" for a field rule. */
+  readonly field: string | undefined;
+  readonly operation: AclOperation;
+  /** Any one passes; empty = any known user. */
+  readonly roles: readonly string[];
+  readonly active: boolean;
+  /** `acls.yaml:LINE`, so a decision can name the rule that made it. */
+  readonly source: string;
+}
+
+export type ColumnType = "string" | "integer" | "decimal" | "boolean" | "datetime";
+
+export interface ColumnDef {
+  readonly name: string;
+  readonly type: ColumnType;
+  /** Only for `string`. */
+  readonly maxLength: number | undefined;
+}
+
+export interface TableDef {
+  readonly name: string;
+  /** The configured columns, in file order (system columns are not included). */
+  readonly columns: ReadonlyMap<string, ColumnDef>;
+}
+
+export const SYSTEM_COLUMNS = [
+  "sys_id",
+  "sys_created_on",
+  "sys_created_by",
+  "sys_updated_on",
+  "sys_updated_by",
+] as const;
+export type SystemColumn = (typeof SYSTEM_COLUMNS)[number];
+
+/** A certificate from the configuration directory, parsed once when the configuration loads. */
+export interface ConfiguredCertificate {
+  /** Absolute path. */
+  readonly path: string;
+  readonly x509: X509Certificate;
+  readonly publicKey: KeyObject;
+  /** DER bytes of the certificate. */
+  readonly der: Buffer;
+  /** SHA-256 of the DER, lowercase hex without colons. */
+  readonly fingerprintSha256: string;
+  /** SHA-1 of the DER (the WSS X.509 Thumbprint reference). */
+  readonly thumbprintSha1: Buffer;
+  /** The subjectKeyIdentifier extension value, if present. */
+  readonly subjectKeyIdentifier: Buffer | undefined;
+  /** Issuer distinguished name as printed by node (RFC 2253-ish, one attribute per line joined). */
+  readonly issuer: string;
+  /** Serial number as a decimal string (the form in ds:X509IssuerSerial). */
+  readonly serialNumberDecimal: string;
+  readonly subject: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** "rsa" | "ec" | … as reported by KeyObject.asymmetricKeyType. */
+  readonly keyType: string;
+  /** RSA modulus length in bits, or the EC curve size. */
+  readonly keyBits: number;
+}
+
+/** A configuration problem, printed as `file:line: field: message`. */
+export interface ConfigProblem {
+  readonly file: string;
+  readonly line: number;
+  readonly field: string;
+  readonly message: string;
+}
+
+export function formatConfigProblem(p: ConfigProblem): string {
+  return `${p.file}:${p.line}: ${p.field}: ${p.message}`;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `invalid configuration:\n${problems.map(formatConfigProblem).join("\n")}`,
+    );
+    this.name = "ConfigError";
+  }
+}

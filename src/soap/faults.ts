@@ -1,0 +1,90 @@
+/**
+ * The fault catalogue: every refusal the gateway can answer with a SOAP
+ * fault. Fault strings are those of SPEC §5 "Faults", verbatim; a fault
+ * carries a FaultId, never free text (except the client faults that name
+ * the bad field or value, whose detail is safe to show by construction).
+ */
+export type FaultCode =
+  | "wsse:InvalidSecurity"
+  | "wsse:FailedCheck"
+  | "wsse:InvalidSecurityToken"
+  | "wsse:UnsupportedSecurityToken"
+  | "wsse:FailedAuthentication"
+  | "wsu:MessageExpired"
+  | "Client"
+  | "Server";
+
+export interface FaultDefinition {
+  readonly string: string;
+  readonly code: FaultCode;
+  readonly http: number;
+}
+
+export const FAULTS = {
+  outboundPolicy: {
+    string: "Invalid Security Policy Selected. Select a Inbound policy for Inbound Requests",
+    code: "wsse:InvalidSecurity",
+    http: 500,
+  },
+  notSigned: {
+    string: "SOAP request not Signed. Policy requires signing",
+    code: "wsse:InvalidSecurity",
+    http: 500,
+  },
+  noProfiles: { string: "No profiles to authenticate", code: "wsse:InvalidSecurity", http: 500 },
+  signatureInvalid: { string: "Unable to verify signed request", code: "wsse:FailedCheck", http: 500 },
+  tokenMissing: {
+    string: "Failed to extract principal(s) from request",
+    code: "wsse:InvalidSecurityToken",
+    http: 500,
+  },
+  tokenUnsupported: {
+    string: "Failed to authenticate WS-Security, unknown type",
+    code: "wsse:UnsupportedSecurityToken",
+    http: 500,
+  },
+  authenticationFailed: {
+    string: "Failed to authenticate WS-Security",
+    code: "wsse:FailedAuthentication",
+    http: 500,
+  },
+  expired: { string: "WS-Security message expired", code: "wsu:MessageExpired", http: 500 },
+  replayed: { string: "WS-Security message replayed", code: "wsse:FailedAuthentication", http: 500 },
+  malformed: { string: "Malformed SOAP request", code: "Client", http: 400 },
+  /** `Insufficient rights to perform {operation} on {table}`: the string is completed by `faultString()`. */
+  insufficientRights: { string: "Insufficient rights to perform {operation} on {table}", code: "Client", http: 500 },
+  /** A bad operation, field, value or query: the detail names the problem. */
+  badRequest: { string: "{detail}", code: "Client", http: 500 },
+  internal: { string: "Internal error", code: "Server", http: 500 },
+} as const satisfies Record<string, FaultDefinition>;
+
+export type FaultId = keyof typeof FAULTS;
+
+/** A refusal on its way to the client. `detail` fills the placeholders of the catalogue string. */
+export class SoapFault extends Error {
+  constructor(
+    readonly id: FaultId,
+    readonly params: { readonly operation?: string; readonly table?: string; readonly detail?: string } = {},
+  ) {
+    super(faultString(id, params));
+    this.name = "SoapFault";
+  }
+  get definition(): FaultDefinition {
+    return FAULTS[this.id];
+  }
+}
+
+export function faultString(
+  id: FaultId,
+  params: { readonly operation?: string; readonly table?: string; readonly detail?: string } = {},
+): string {
+  return FAULTS[id].string
+    .replace("{operation}", params.operation ?? "")
+    .replace("{table}", params.table ?? "")
+    .replace("{detail}", params.detail ?? "");
+}
+
+/** Shorthand for a client fault naming the problem. */
+export function clientFault(detail: string): SoapFault {
+  return new SoapFault("badRequest", { detail });
+}
