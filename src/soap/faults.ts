@@ -79,9 +79,9 @@ export function faultString(
   params: { readonly operation?: string; readonly table?: string; readonly detail?: string } = {},
 ): string {
   return FAULTS[id].string
-    .replace("{operation}", params.operation ?? "")
-    .replace("{table}", params.table ?? "")
-    .replace("{detail}", params.detail ?? "");
+    .replace("{operation}", () => params.operation ?? "")
+    .replace("{table}", () => params.table ?? "")
+    .replace("{detail}", () => params.detail ?? "");
 }
 
 /** Shorthand for a client fault naming the problem. */

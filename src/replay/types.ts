@@ -1,0 +1,15 @@
+/**
+ * The replay cache: remembers UsernameToken (username, nonce) pairs and the
+ * SignatureValues of accepted signed messages for the TTL, across every
+ * worker and instance that shares it (memory: one process; Redis: shared).
+ */
+export interface ReplayCache {
+  /**
+   * Atomically records `key` for `ttlSeconds` and reports whether it was new.
+   * Returns "first-use" the first time within the TTL, "replayed" after.
+   */
+  remember(key: string, ttlSeconds: number): Promise<"first-use" | "replayed">;
+  /** Entries currently held (for /metrics); may be approximate for shared caches. */
+  size(): Promise<number>;
+  close(): Promise<void>;
+}

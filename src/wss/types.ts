@@ -1,0 +1,60 @@
+/**
+ * The WS-Security decision's typed input and results (SPEC §5). The engine
+ * (src/wss/engine.ts) is a function of these: it never writes a response
+ * and never touches the store.
+ */
+import type { Clock } from "../clock.js";
+import type { GatewayConfig, UserAccount } from "../config/types.js";
+import type { ReplayCache } from "../replay/types.js";
+import type { SoapEnvelope } from "../soap/envelope.js";
+import type { FaultId } from "../soap/faults.js";
+
+export interface WssInput {
+  readonly config: GatewayConfig;
+  readonly envelope: SoapEnvelope;
+  /** The Basic-authenticated user (or guest, which has no account). */
+  readonly basicUser: UserAccount | undefined;
+  readonly clock: Clock;
+  readonly replayCache: ReplayCache;
+}
+
+/** One profile's result, in evaluation order; `reason` is for the audit/debug trace only (never secrets). */
+export type ProfileOutcome =
+  | {
+      readonly kind: "passed";
+      readonly profile: string;
+      readonly profileType: "x509" | "username";
+      /** run-as user (x509, specify_user) or matched user (authenticate_with_user). */
+      readonly user: string;
+      readonly bindSession: boolean;
+      readonly reason: string;
+    }
+  | {
+      readonly kind: "failed";
+      readonly profile: string;
+      readonly profileType: "x509" | "username";
+      readonly fault: FaultId;
+      readonly reason: string;
+      /** A wrong password/digest or unknown/inactive user: counts toward brute-force throttling. */
+      readonly credentialFailure: boolean;
+    };
+
+export type WssDecision =
+  | {
+      readonly kind: "admitted";
+      readonly policy: string | undefined;
+      readonly profiles: readonly ProfileOutcome[];
+      /** From the last passed profile with bind_session, else undefined (the basic user stays). */
+      readonly sessionUser: string | undefined;
+      /** Human-readable steps for debug logging and `explain` (no secrets). */
+      readonly steps: readonly string[];
+    }
+  | {
+      readonly kind: "refused";
+      readonly policy: string | undefined;
+      readonly fault: FaultId;
+      readonly profiles: readonly ProfileOutcome[];
+      readonly steps: readonly string[];
+      readonly credentialFailure: boolean;
+    }
+  | { readonly kind: "bypassed"; readonly reason: "not-required" | "internal-integration-user" };
