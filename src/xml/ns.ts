@@ -41,3 +41,37 @@ export const WSS_TYPES = {
   passwordDigest:
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest",
 } as const;
+
+/** XML-DSig algorithm identifiers (canonicalization, transforms, digests, signatures). */
+export const DSIG_ALGORITHMS = {
+  c14n: {
+    exclusive: "http://www.w3.org/2001/10/xml-exc-c14n#",
+    exclusiveWithComments: "http://www.w3.org/2001/10/xml-exc-c14n#WithComments",
+    inclusive: "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    inclusiveWithComments: "http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments",
+    inclusive11: "http://www.w3.org/2006/12/xml-c14n11",
+    inclusive11WithComments: "http://www.w3.org/2006/12/xml-c14n11#WithComments",
+  },
+  transform: {
+    envelopedSignature: "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+    xpath: "http://www.w3.org/TR/1999/REC-xpath-19991116",
+    xslt: "http://www.w3.org/TR/1999/REC-xslt-19991116",
+  },
+  digest: {
+    sha1: "http://www.w3.org/2000/09/xmldsig#sha1",
+    sha256: "http://www.w3.org/2001/04/xmlenc#sha256",
+    sha384: "http://www.w3.org/2001/04/xmldsig-more#sha384",
+    sha512: "http://www.w3.org/2001/04/xmlenc#sha512",
+  },
+  signature: {
+    rsaSha1: "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+    rsaSha256: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    rsaSha384: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
+    rsaSha512: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+    ecdsaSha1: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1",
+    ecdsaSha256: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+    ecdsaSha384: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384",
+    ecdsaSha512: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512",
+    hmacSha1: "http://www.w3.org/2000/09/xmldsig#hmac-sha1",
+  },
+} as const;
