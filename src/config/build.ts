@@ -1,0 +1,214 @@
+/**
+ * Turns the schema-valid files into the GatewayConfig object: camelCase
+ * fields, resolved secrets, parsed certificates (each path once), profiles
+ * sorted by order. Everything that cannot be resolved is reported to the
+ * sink; the caller discards the result when anything was reported.
+ */
+import { resolve } from "node:path";
+import { isScryptHash, parseScryptHash } from "../auth/password.js";
+import { CertificateError, parseCertificateFile } from "../certs/certificate.js";
+import { FrozenMap } from "./freeze.js";
+import type { ProblemSink } from "./problems.js";
+import type { ConfigDirectory, ConfigFileKey, ProfileEntry, SecretSource, UserEntry } from "./schema.js";
+import { resolveSecret, type SecretContext } from "./secrets.js";
+import type {
+  AclRule,
+  ColumnDef,
+  ConfiguredCertificate,
+  GatewayConfig,
+  GatewaySettings,
+  PasswordCredential,
+  SecurityPolicy,
+  TableDef,
+  UserAccount,
+  WssProfile,
+} from "./types.js";
+import type { ConfigPath } from "./yaml-source.js";
+
+export interface BuildContext extends SecretContext {
+  readonly sink: ProblemSink;
+  /** Line of an ACL rule in acls.yaml, for AclRule.source. */
+  readonly aclLine: (index: number) => number;
+}
+
+export function buildConfig(files: ConfigDirectory, context: BuildContext): GatewayConfig {
+  const certificates = new CertificateCache(context);
+  const profiles = files.profiles.profiles
+    .map((entry, index) => buildProfile(entry, ["profiles", index], context, certificates))
+    .filter((p): p is WssProfile => p !== undefined)
+    .sort((a, b) => a.order - b.order);
+  const users = files.users.users.map((entry, index) => buildUser(entry, ["users", index], context, certificates));
+  return {
+    dir: context.dir,
+    gateway: buildGatewaySettings(files.gateway),
+    profiles,
+    policies: files.policies.policies.map(
+      (p): SecurityPolicy => ({
+        name: p.name,
+        type: p.type,
+        requireSigned: p.require_signed,
+        authenticate: p.authenticate,
+        profiles: p.profiles,
+      }),
+    ),
+    users: new FrozenMap(users.map((u) => [u.userName, u])),
+    acls: files.acls.acls.map(
+      (rule, index): AclRule => ({
+        table: rule.table,
+        field: rule.field,
+        operation: rule.operation,
+        roles: rule.roles,
+        active: rule.active,
+        source: `acls.yaml:${context.aclLine(index)}`,
+      }),
+    ),
+    tables: new FrozenMap(files.tables.tables.map((t) => [t.name, buildTable(t)])),
+    certificates: new FrozenMap(certificates.all()),
+  };
+}
+
+function buildGatewaySettings(gateway: ConfigDirectory["gateway"]): GatewaySettings {
+  const { basic_auth, ws_security, limits, throttle } = gateway;
+  return {
+    basicAuth: { required: basic_auth.required, realm: basic_auth.realm },
+    wsSecurity: {
+      required: ws_security.required,
+      defaultPolicy: ws_security.default_policy,
+      timestampTtlSeconds: ws_security.timestamp_ttl_seconds,
+      clockSkewSeconds: ws_security.clock_skew_seconds,
+      allowSha1: ws_security.allow_sha1,
+      minRsaKeyBits: ws_security.min_rsa_key_bits,
+    },
+    strictSecurity: gateway.strict_security,
+    wsdlRequiresSoapRole: gateway.wsdl_requires_soap_role,
+    debug: gateway.debug,
+    limits: {
+      maxBodyBytes: limits.max_body_bytes,
+      maxXmlDepth: limits.max_xml_depth,
+      maxXmlElements: limits.max_xml_elements,
+      maxAttributesPerElement: limits.max_attributes_per_element,
+    },
+    throttle: {
+      maxFailures: throttle.max_failures,
+      windowSeconds: throttle.window_seconds,
+      cooldownSeconds: throttle.cooldown_seconds,
+    },
+  };
+}
+
+function buildProfile(
+  entry: ProfileEntry,
+  path: ConfigPath,
+  context: BuildContext,
+  certificates: CertificateCache,
+): WssProfile | undefined {
+  const common = { name: entry.name, active: entry.active, order: entry.order, bindSession: entry.bind_session };
+  if (entry.type === "x509") {
+    const certificate = certificates.get(entry.certificate, "profiles", [...path, "certificate"]);
+    const caCertificates = entry.ca_certificates.map((file, index) =>
+      certificates.get(file, "profiles", [...path, "ca_certificates", index]),
+    );
+    if (certificate === undefined || caCertificates.some((c) => c === undefined)) return undefined;
+    return {
+      ...common,
+      kind: "x509",
+      runAsUser: entry.run_as_user,
+      certificate,
+      caCertificates: caCertificates as ConfiguredCertificate[],
+      checkValidity: entry.check_validity,
+    };
+  }
+  if (entry.action === "authenticate_with_user") {
+    return { ...common, kind: "username", action: entry.action, userField: entry.user_field };
+  }
+  const password = resolveReportedSecret(entry.password, "profiles", [...path, "password"], context);
+  if (password === undefined) return undefined;
+  if (isScryptHash(password)) {
+    context.sink.report(
+      "profiles",
+      [...path, "password"],
+      "a specify_user password must be recoverable (literal, env or file), not a $scrypt$ hash",
+    );
+    return undefined;
+  }
+  return { ...common, kind: "username", action: entry.action, username: entry.username, password, runAsUser: entry.run_as_user };
+}
+
+function buildUser(entry: UserEntry, path: ConfigPath, context: BuildContext, certificates: CertificateCache): UserAccount {
+  const fingerprints = entry.client_certificates.map(
+    (file, index) => certificates.get(file, "users", [...path, "client_certificates", index])?.fingerprintSha256,
+  );
+  return {
+    userName: entry.user_name,
+    email: entry.email,
+    password: buildPasswordCredential(entry.password, [...path, "password"], context),
+    roles: entry.roles,
+    internalIntegrationUser: entry.internal_integration_user,
+    active: entry.active,
+    clientCertificateFingerprints: fingerprints.filter((f): f is string => f !== undefined),
+  };
+}
+
+function buildPasswordCredential(source: SecretSource | undefined, path: ConfigPath, context: BuildContext): PasswordCredential {
+  if (source === undefined) return { kind: "none" };
+  const value = resolveReportedSecret(source, "users", path, context);
+  if (value === undefined) return { kind: "none" };
+  if (!isScryptHash(value)) return { kind: "recoverable", value };
+  if (parseScryptHash(value) === undefined) {
+    context.sink.report("users", path, "malformed $scrypt$ hash (expected the output of wss-gateway hash-password)");
+    return { kind: "none" };
+  }
+  return { kind: "scrypt-hash", hash: value };
+}
+
+function resolveReportedSecret(
+  source: SecretSource,
+  file: ConfigFileKey,
+  path: ConfigPath,
+  context: BuildContext,
+): string | undefined {
+  const secret = resolveSecret(source, context);
+  if (secret.kind === "resolved") return secret.value;
+  context.sink.report(file, path, secret.message);
+  return undefined;
+}
+
+function buildTable(entry: ConfigDirectory["tables"]["tables"][number]): TableDef {
+  const columns = Object.entries(entry.columns).map(
+    ([name, column]): [string, ColumnDef] => [name, { name, type: column.type, maxLength: column.max_length }],
+  );
+  return { name: entry.name, columns: new FrozenMap(columns) };
+}
+
+/** Parses each referenced certificate file once; every reference to a bad file is reported. */
+class CertificateCache {
+  readonly #parsed = new Map<string, ConfiguredCertificate | CertificateError>();
+  constructor(private readonly context: BuildContext) {}
+
+  get(file: string, configFile: ConfigFileKey, path: ConfigPath): ConfiguredCertificate | undefined {
+    const absolutePath = resolve(this.context.dir, file);
+    let result = this.#parsed.get(absolutePath);
+    if (result === undefined) {
+      result = parseOrError(absolutePath);
+      this.#parsed.set(absolutePath, result);
+    }
+    if (result instanceof CertificateError) {
+      this.context.sink.report(configFile, path, `${file}: ${result.message}`);
+      return undefined;
+    }
+    return result;
+  }
+
+  all(): [string, ConfiguredCertificate][] {
+    return [...this.#parsed].filter((entry): entry is [string, ConfiguredCertificate] => !(entry[1] instanceof CertificateError));
+  }
+}
+
+function parseOrError(absolutePath: string): ConfiguredCertificate | CertificateError {
+  try {
+    return parseCertificateFile(absolutePath);
+  } catch (error) {
+    if (error instanceof CertificateError) return error;
+    throw error;
+  }
+}

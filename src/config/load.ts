@@ -1,0 +1,170 @@
+/**
+ * Loads the configuration directory (SPEC §2): reads the six YAML files,
+ * validates them against the one schema, checks cross-file references,
+ * resolves secrets, parses certificates and returns the deep-frozen
+ * GatewayConfig. Any problem anywhere throws a ConfigError listing every
+ * problem found, each with its file, line and field.
+ *
+ * gateway.yaml and tables.yaml are required; profiles.yaml, policies.yaml,
+ * users.yaml and acls.yaml may be absent, meaning an empty list.
+ */
+import { join, resolve } from "node:path";
+import type { z } from "zod";
+import { buildConfig } from "./build.js";
+import { deepFreeze } from "./freeze.js";
+import type { ProblemSink } from "./problems.js";
+import { checkReferences } from "./references.js";
+import {
+  CONFIG_FILES,
+  configDirectorySchema,
+  configFileName,
+  REQUIRED_CONFIG_FILES,
+  type ConfigDirectory,
+  type ConfigFileKey,
+} from "./schema.js";
+import { ConfigError, type ConfigProblem, type GatewayConfig } from "./types.js";
+import { formatPath, readYamlSource, type ConfigPath } from "./yaml-source.js";
+
+export interface LoadOptions {
+  /** Where `{env: NAME}` secrets are read from; defaults to process.env. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export type ConfigEvaluation =
+  | { readonly kind: "valid"; readonly config: GatewayConfig }
+  | { readonly kind: "invalid"; readonly problems: readonly ConfigProblem[] };
+
+/** The validated, deep-frozen configuration; throws ConfigError with every problem found. */
+export function loadConfig(dir: string, options: LoadOptions = {}): GatewayConfig {
+  const evaluation = evaluateConfig(dir, options);
+  if (evaluation.kind === "invalid") throw new ConfigError(evaluation.problems);
+  return evaluation.config;
+}
+
+/** Every problem of the configuration in `dir`; empty when it loads cleanly. */
+export function checkConfig(dir: string, options: LoadOptions = {}): ConfigProblem[] {
+  const evaluation = evaluateConfig(dir, options);
+  return evaluation.kind === "invalid" ? [...evaluation.problems] : [];
+}
+
+export function evaluateConfig(dir: string, options: LoadOptions = {}): ConfigEvaluation {
+  const absoluteDir = resolve(dir);
+  const problems: ConfigProblem[] = [];
+  const locators = new Map<ConfigFileKey, (path: ConfigPath) => number>();
+  const sink: ProblemSink = {
+    report(file, path, message) {
+      const line = locators.get(file)?.(path) ?? 1;
+      problems.push({ file: configFileName(file), line, field: formatPath(path), message });
+    },
+  };
+
+  const files: Partial<Record<ConfigFileKey, unknown>> = {};
+  for (const key of CONFIG_FILES) {
+    const name = configFileName(key);
+    const source = readYamlSource(join(absoluteDir, name));
+    switch (source.kind) {
+      case "absent":
+        if (REQUIRED_CONFIG_FILES.has(key)) problems.push({ file: name, line: 1, field: "(file)", message: "required file is missing" });
+        else files[key] = parseFile(key, {}, sink);
+        break;
+      case "unreadable":
+        problems.push({ file: name, line: 1, field: "(file)", message: source.message });
+        break;
+      case "invalid":
+        for (const p of source.problems) {
+          problems.push({ file: name, line: p.line, field: p.path.length > 0 ? formatPath(p.path) : "(yaml)", message: p.message });
+        }
+        break;
+      case "parsed":
+        locators.set(key, source.locate);
+        files[key] = parseFile(key, source.data, sink);
+        break;
+      default: {
+        const unexpected: never = source;
+        throw new Error(`unexpected YAML source ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  const valid = files as Partial<ConfigDirectory>;
+  checkReferences(valid, sink);
+  if (problems.length > 0 || !isComplete(valid)) return { kind: "invalid", problems: sortProblems(problems) };
+
+  const config = buildConfig(valid, {
+    dir: absoluteDir,
+    env: options.env ?? process.env,
+    sink,
+    aclLine: (index) => locators.get("acls")?.(["acls", index]) ?? 1,
+  });
+  if (problems.length > 0) return { kind: "invalid", problems: sortProblems(problems) };
+  return { kind: "valid", config: deepFreeze(config) };
+}
+
+/** Validates one file's data against its part of the schema; undefined (and problems reported) when invalid. */
+function parseFile(key: ConfigFileKey, data: unknown, sink: ProblemSink): unknown {
+  const result = configDirectorySchema.shape[key].safeParse(data);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) reportIssue(key, data, issue, sink);
+  return undefined;
+}
+
+function reportIssue(key: ConfigFileKey, data: unknown, issue: z.core.$ZodIssue, sink: ProblemSink): void {
+  const path = issue.path as (string | number)[];
+  switch (issue.code) {
+    case "unrecognized_keys":
+      for (const unknownKey of issue.keys) sink.report(key, [...path, unknownKey], "unknown key");
+      return;
+    case "invalid_type":
+      if (!hasValueAt(data, path)) sink.report(key, path, "required field is missing");
+      else sink.report(key, path, `expected ${issue.expected}, got ${describeType(valueAt(data, path))}`);
+      return;
+    case "invalid_value":
+      sink.report(key, path, `must be one of ${issue.values.map(String).join(", ")}`);
+      return;
+    case "invalid_union": {
+      const discriminator = (issue as { discriminator?: string }).discriminator;
+      const options = (issue as { options?: unknown[] }).options;
+      if (discriminator !== undefined && options !== undefined) {
+        const missing = !hasValueAt(data, path);
+        sink.report(key, path, `${missing ? "required field is missing; " : ""}must be one of ${options.map(String).join(", ")}`);
+        return;
+      }
+      sink.report(key, path, issue.message);
+      return;
+    }
+    default:
+      sink.report(key, path, issue.message);
+  }
+}
+
+function valueAt(data: unknown, path: readonly (string | number)[]): unknown {
+  let current = data;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+function hasValueAt(data: unknown, path: readonly (string | number)[]): boolean {
+  return valueAt(data, path) !== undefined;
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "list";
+  if (typeof value === "object") return "mapping";
+  return typeof value;
+}
+
+function isComplete(files: Partial<ConfigDirectory>): files is ConfigDirectory {
+  return CONFIG_FILES.every((key) => files[key] !== undefined);
+}
+
+function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  const fileRank = (file: string) => CONFIG_FILES.findIndex((key) => configFileName(key) === file);
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort((a, b) => fileRank(a.problem.file) - fileRank(b.problem.file) || a.problem.line - b.problem.line || a.index - b.index)
+    .map(({ problem }) => problem);
+}

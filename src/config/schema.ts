@@ -1,0 +1,186 @@
+/**
+ * The one schema of the configuration directory (SPEC §2), one entry per
+ * YAML file. Objects are strict (unknown keys are errors) and every default
+ * lives here and nowhere else. The parsed shapes keep the files' snake_case;
+ * src/config/build.ts maps them onto the camelCase GatewayConfig.
+ */
+import { z } from "zod";
+
+/** Table and column names become SQL identifiers, so only this shape is allowed. */
+export const SAFE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const positiveInt = z.int({ error: "must be an integer" }).positive({ error: "must be a positive integer" });
+const nonNegativeInt = z.int({ error: "must be an integer" }).nonnegative({ error: "must be 0 or more" });
+const nonEmptyString = z.string().min(1, { error: "must not be empty" });
+
+/** A literal, `{env: NAME}` or `{file: PATH}` (resolved by src/config/secrets.ts). */
+export const secretSchema = z.union(
+  [
+    z.string(),
+    z.strictObject({ env: nonEmptyString }),
+    z.strictObject({ file: nonEmptyString }),
+  ],
+  { error: "must be a string, {env: NAME} or {file: PATH}" },
+);
+export type SecretSource = z.infer<typeof secretSchema>;
+
+export const gatewayFileSchema = z.strictObject({
+  basic_auth: z
+    .strictObject({
+      required: z.boolean().default(true),
+      realm: nonEmptyString.default("wss-gateway"),
+    })
+    .prefault({}),
+  ws_security: z
+    .strictObject({
+      required: z.boolean().default(true),
+      default_policy: nonEmptyString.default("Default Security Policy"),
+      timestamp_ttl_seconds: positiveInt.default(300),
+      clock_skew_seconds: nonNegativeInt.default(60),
+      allow_sha1: z.boolean().default(false),
+      min_rsa_key_bits: positiveInt.default(2048),
+    })
+    .prefault({}),
+  strict_security: z.boolean().default(true),
+  wsdl_requires_soap_role: z.boolean().default(true),
+  debug: z.boolean().default(false),
+  limits: z
+    .strictObject({
+      max_body_bytes: positiveInt.default(4194304),
+      max_xml_depth: positiveInt.default(128),
+      max_xml_elements: positiveInt.default(100000),
+      max_attributes_per_element: positiveInt.default(64),
+    })
+    .prefault({}),
+  throttle: z
+    .strictObject({
+      max_failures: positiveInt.default(20),
+      window_seconds: positiveInt.default(60),
+      cooldown_seconds: positiveInt.default(60),
+    })
+    .prefault({}),
+});
+
+const profileCommon = {
+  name: nonEmptyString,
+  active: z.boolean().default(true),
+  order: nonNegativeInt.default(100),
+  bind_session: z.boolean().default(false),
+};
+
+const x509ProfileSchema = z.strictObject({
+  ...profileCommon,
+  type: z.literal("x509"),
+  run_as_user: nonEmptyString,
+  certificate: nonEmptyString,
+  ca_certificates: z.array(nonEmptyString).default([]),
+  check_validity: z.boolean().default(true),
+});
+
+const authenticateWithUserProfileSchema = z.strictObject({
+  ...profileCommon,
+  type: z.literal("username"),
+  action: z.literal("authenticate_with_user"),
+  user_field: z.enum(["user_name", "email"]),
+});
+
+const specifyUserProfileSchema = z.strictObject({
+  ...profileCommon,
+  type: z.literal("username"),
+  action: z.literal("specify_user"),
+  username: nonEmptyString,
+  password: secretSchema,
+  run_as_user: nonEmptyString,
+});
+
+const profileSchema = z.discriminatedUnion("type", [
+  x509ProfileSchema,
+  z.discriminatedUnion("action", [authenticateWithUserProfileSchema, specifyUserProfileSchema]),
+]);
+export type ProfileEntry = z.infer<typeof profileSchema>;
+
+export const profilesFileSchema = z.strictObject({
+  profiles: z.array(profileSchema).nullable().transform((v) => v ?? []).default([]),
+});
+
+const policySchema = z.strictObject({
+  name: nonEmptyString,
+  type: z.enum(["inbound", "outbound"]),
+  require_signed: z.boolean().default(true),
+  authenticate: z.enum(["all", "at_least_one"]).default("all"),
+  profiles: z.array(nonEmptyString).default([]),
+});
+export type PolicyEntry = z.infer<typeof policySchema>;
+
+export const policiesFileSchema = z.strictObject({
+  policies: z.array(policySchema).nullable().transform((v) => v ?? []).default([]),
+});
+
+const userSchema = z.strictObject({
+  user_name: nonEmptyString,
+  email: nonEmptyString.optional(),
+  password: secretSchema.optional(),
+  roles: z.array(nonEmptyString).default([]),
+  internal_integration_user: z.boolean().default(false),
+  active: z.boolean().default(true),
+  client_certificates: z.array(nonEmptyString).default([]),
+});
+export type UserEntry = z.infer<typeof userSchema>;
+
+export const usersFileSchema = z.strictObject({
+  users: z.array(userSchema).nullable().transform((v) => v ?? []).default([]),
+});
+
+const aclSchema = z.strictObject({
+  table: nonEmptyString,
+  field: nonEmptyString.optional(),
+  operation: z.enum(["read", "create", "write", "delete"]),
+  roles: z.array(nonEmptyString).default([]),
+  active: z.boolean().default(true),
+});
+export type AclEntry = z.infer<typeof aclSchema>;
+
+export const aclsFileSchema = z.strictObject({
+  acls: z.array(aclSchema).nullable().transform((v) => v ?? []).default([]),
+});
+
+const columnSchema = z
+  .strictObject({
+    type: z.enum(["string", "integer", "decimal", "boolean", "datetime"]),
+    max_length: positiveInt.optional(),
+  })
+  .superRefine((column, ctx) => {
+    if (column.max_length !== undefined && column.type !== "string") {
+      ctx.addIssue({ code: "custom", path: ["max_length"], message: "max_length is only allowed on string columns" });
+    }
+  });
+
+const tableSchema = z.strictObject({
+  name: nonEmptyString,
+  columns: z.record(z.string(), columnSchema),
+});
+export type TableEntry = z.infer<typeof tableSchema>;
+
+export const tablesFileSchema = z.strictObject({
+  tables: z.array(tableSchema),
+});
+
+/** The whole configuration directory: one schema, one entry per file. */
+export const configDirectorySchema = z.strictObject({
+  gateway: gatewayFileSchema,
+  profiles: profilesFileSchema,
+  policies: policiesFileSchema,
+  users: usersFileSchema,
+  acls: aclsFileSchema,
+  tables: tablesFileSchema,
+});
+export type ConfigDirectory = z.infer<typeof configDirectorySchema>;
+export type ConfigFileKey = keyof ConfigDirectory;
+
+export const CONFIG_FILES: readonly ConfigFileKey[] = ["gateway", "profiles", "policies", "users", "acls", "tables"];
+/** Files that must exist; the others, when absent, mean an empty list. */
+export const REQUIRED_CONFIG_FILES: ReadonlySet<ConfigFileKey> = new Set(["gateway", "tables"]);
+
+export function configFileName(key: ConfigFileKey): string {
+  return `${key}.yaml`;
+}
