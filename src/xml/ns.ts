@@ -21,6 +21,9 @@ export function tableNamespace(table: string): string {
   return `http://www.service-now.com/${table}`;
 }
 
+/** The WSDL 1.1 SOAP binding transport for HTTP (used by the SOAP 1.1 and 1.2 bindings alike). */
+export const SOAP_HTTP_TRANSPORT = "http://schemas.xmlsoap.org/soap/http";
+
 export const SOAP_ACTOR_NEXT = "http://schemas.xmlsoap.org/soap/actor/next";
 export const SOAP12_ROLE_ULTIMATE_RECEIVER =
   "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver";
