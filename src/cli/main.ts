@@ -1,0 +1,42 @@
+/** The `wss-gateway` command: one subcommand per file in src/cli/. */
+import { processIo, USAGE_ERROR, type CommandIo } from "./io.js";
+
+type Command = (argv: string[], io: CommandIo) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import("./serve.js")).runServe,
+  "check-config": async () => (await import("./check-config.js")).runCheckConfig,
+  "hash-password": async () => (await import("./hash-password.js")).runHashPassword,
+  sign: async () => (await import("./sign.js")).runSign,
+  explain: async () => (await import("./explain.js")).runExplain,
+};
+
+const USAGE = `usage: wss-gateway <command> [options]
+
+commands:
+  serve [--config DIR] [--port N] [--host H] [--store URL] [--replay-cache URL]
+        [--tls-cert F --tls-key F [--tls-client-ca F]]
+  check-config [DIR]          validate a configuration directory
+  hash-password               read a password on stdin, print a $scrypt$ hash
+  sign [--key F --cert F] [--username U --password P [--digest]] [--timestamp SECONDS]
+                              sign / add tokens to an envelope read on stdin
+  explain [--config DIR] --user NAME [--password P] FILE
+                              run the whole decision on a saved request, step by step
+`;
+
+export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    io.stdout.write(USAGE);
+    return name === undefined ? USAGE_ERROR : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    io.stderr.write(`wss-gateway: unknown command ${name}\n${USAGE}`);
+    return USAGE_ERROR;
+  }
+  return (await load())(rest, io);
+}
+
+const exitCode = await main(process.argv.slice(2));
+process.exitCode = exitCode;

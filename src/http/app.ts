@@ -1,0 +1,39 @@
+/**
+ * The request pipeline, in the order of SPEC §5: one `use` per stage.
+ * `respond` wraps them all and is the only writer of responses.
+ */
+import Koa from "koa";
+import { respond } from "./respond.js";
+import type { GatewayServices } from "./services.js";
+import type { RequestState } from "./state.js";
+import {
+  authorizeStage,
+  basicAuthStage,
+  describeServiceStage,
+  parseEnvelopeStage,
+  readBodyStage,
+  routeStage,
+  runOperationStage,
+  selectOperationStage,
+  serviceEndpointStage,
+  sessionUserStage,
+  wsSecurityStage,
+} from "./stages.js";
+
+export function createApp(services: GatewayServices): Koa<RequestState> {
+  const app = new Koa<RequestState>();
+  app.silent = true;
+  app.use(respond(services));
+  app.use(routeStage(services)); //             which endpoint: 404 / 405
+  app.use(serviceEndpointStage(services)); //   /healthz, /readyz, /metrics stop here
+  app.use(readBodyStage(services)); //          HTTP intake and limits: 415 / 413
+  app.use(parseEnvelopeStage(services)); //     1. safe XML parse, SOAP envelope: 400
+  app.use(basicAuthStage(services)); //         2. Basic auth: 401
+  app.use(describeServiceStage(services)); //   3. WSDL / XSD stop here: 403
+  app.use(wsSecurityStage(services)); //        4. WS-Security decision
+  app.use(sessionUserStage(services)); //       5. session user
+  app.use(selectOperationStage(services)); //      the Body's operation
+  app.use(authorizeStage(services)); //         6. SOAP roles and ACLs
+  app.use(runOperationStage(services)); //      7. the operation, in one transaction
+  return app;
+}

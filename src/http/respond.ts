@@ -1,0 +1,89 @@
+/**
+ * The only place that writes responses: it runs the rest of the pipeline,
+ * then writes whatever response a stage settled on (or an internal-error
+ * fault if a stage threw), echoes the request id, and logs the audit line.
+ */
+import type Koa from "koa";
+import { randomUUID } from "node:crypto";
+import { SoapFault } from "../soap/faults.js";
+import { serializeFault, soapContentType } from "../soap/response.js";
+import type { GatewayServices } from "./services.js";
+import type { GatewayResponse, RequestState } from "./state.js";
+import { recordRequestMetrics } from "../observability/metrics.js";
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function respond(services: GatewayServices): Koa.Middleware<RequestState> {
+  return async (ctx, next) => {
+    const incomingId = ctx.get("X-Request-Id");
+    const requestId = REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
+    const clientAddress = ctx.req.socket.remoteAddress ?? "unknown";
+    const state: RequestState = {
+      requestId,
+      clientAddress,
+      startedAt: process.hrtime.bigint(),
+      config: services.configs.current(),
+      audit: { requestId, clientAddress, method: ctx.method, path: ctx.path },
+    };
+    Object.assign(ctx.state, state);
+    try {
+      await next();
+    } catch (error) {
+      ctx.state.audit.reason = `internal error: ${error instanceof Error ? error.message.slice(0, 200) : "unknown"}`;
+      ctx.state.response = {
+        kind: "soap-fault",
+        version: ctx.state.soapVersion ?? "1.1",
+        fault: error instanceof SoapFault ? error : new SoapFault("internal"),
+      };
+    }
+    const response: GatewayResponse = ctx.state.response ?? { kind: "http-error", status: 404, message: "no such endpoint" };
+    writeResponse(ctx, response);
+    ctx.set("X-Request-Id", requestId);
+    logAudit(ctx.state, services, ctx.status, response);
+  };
+}
+
+function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, response: GatewayResponse): void {
+  switch (response.kind) {
+    case "soap-response":
+      ctx.status = 200;
+      ctx.type = soapContentType(response.version);
+      ctx.body = response.xml;
+      return;
+    case "soap-fault":
+      ctx.status = response.fault.definition.http;
+      ctx.type = soapContentType(response.version);
+      ctx.body = serializeFault(response.version, response.fault);
+      return;
+    case "http-error":
+      ctx.status = response.status;
+      for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
+      ctx.type = "text/plain; charset=utf-8";
+      ctx.body = `${response.message}\n`;
+      return;
+    case "document":
+      ctx.status = response.status;
+      ctx.type = response.contentType;
+      ctx.body = response.body;
+      return;
+    default: {
+      const unreachable: never = response;
+      return unreachable;
+    }
+  }
+}
+
+function logAudit(state: RequestState, services: GatewayServices, status: number, response: GatewayResponse): void {
+  const audit = state.audit;
+  audit.status = status;
+  audit.latencyMs = Number(process.hrtime.bigint() - state.startedAt) / 1e6;
+  audit.outcome = response.kind === "soap-fault" ? "fault" : response.kind === "http-error" ? "http-error" : "ok";
+  if (response.kind === "soap-fault") audit.fault = response.fault.id;
+  recordRequestMetrics(audit);
+  const route = state.route?.kind;
+  if (route === "healthz" || route === "readyz" || route === "metrics") {
+    services.logger.debug({ audit }, "request");
+  } else {
+    services.logger.info({ audit }, "request");
+  }
+}

@@ -1,0 +1,21 @@
+/** The long-lived collaborators every request uses. Per-request state never lives here. */
+import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
+import type { GatewayConfig } from "../config/types.js";
+import type { Store } from "../store/types.js";
+import type { ReplayCache } from "../replay/types.js";
+import type { CredentialCache } from "../auth/credential-cache.js";
+
+/** Holds the current configuration; a reload swaps the reference atomically. */
+export interface ConfigHolder {
+  current(): GatewayConfig;
+}
+
+export interface GatewayServices {
+  readonly configs: ConfigHolder;
+  readonly store: Store;
+  readonly replayCache: ReplayCache;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly credentialCache: CredentialCache;
+}

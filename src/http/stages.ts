@@ -1,0 +1,175 @@
+/**
+ * Koa adapters for the pipeline stages of src/pipeline/. Each adapter feeds
+ * its stage the typed state the earlier stages produced, records the result
+ * (and the audit fields it learned), and either continues or settles the
+ * response. None of them writes to the HTTP response itself.
+ */
+import type Koa from "koa";
+import type { GatewayServices } from "./services.js";
+import type { GatewayResponse, RequestState } from "./state.js";
+import { routeRequest } from "../pipeline/route.js";
+import { readSoapBody } from "../pipeline/read-body.js";
+import { parseSoapEnvelope } from "../pipeline/parse-envelope.js";
+import { authenticateBasic, unauthorizedResponse } from "../pipeline/basic-auth.js";
+import { describeService } from "../pipeline/describe-service.js";
+import { checkWsSecurity } from "../pipeline/ws-security.js";
+import { resolveSessionUser } from "../pipeline/session-user.js";
+import { selectOperation } from "../pipeline/select-operation.js";
+import { authorizeRequest } from "../pipeline/authorize.js";
+import { performOperation } from "../pipeline/run-operation.js";
+import { serviceEndpoint } from "../pipeline/service-endpoints.js";
+import { SoapFault } from "../soap/faults.js";
+
+type Context = Koa.ParameterizedContext<RequestState>;
+/** A stage settles the response by returning it, or returns undefined to continue. */
+export type Stage = (ctx: Context, services: GatewayServices) => Promise<GatewayResponse | undefined> | GatewayResponse | undefined;
+
+export function stage(run: Stage): (services: GatewayServices) => Koa.Middleware<RequestState> {
+  return (services) => async (ctx, next) => {
+    const response = await run(ctx, services);
+    if (response) {
+      ctx.state.response = response;
+      return;
+    }
+    await next();
+  };
+}
+
+export const routeStage = stage((ctx) => {
+  const result = routeRequest(ctx.state.config, ctx.method, ctx.path, ctx.querystring);
+  if (result.kind === "stop") return result.response;
+  ctx.state.route = result.route;
+  if ("table" in result.route) ctx.state.audit.table = result.route.table.name;
+  return undefined;
+});
+
+export const serviceEndpointStage = stage((ctx, services) => serviceEndpoint(ctx.state.route!, ctx.state.config, services));
+
+export const readBodyStage = stage(async (ctx) => {
+  if (ctx.state.route?.kind !== "soap") return undefined;
+  const result = await readSoapBody(ctx.req, ctx.state.config.gateway.limits.maxBodyBytes);
+  if (result.kind === "stop") return result.response;
+  ctx.state.soapVersion = result.version;
+  ctx.state.body = result.body;
+  return undefined;
+});
+
+export const parseEnvelopeStage = stage((ctx) => {
+  if (ctx.state.route?.kind !== "soap") return undefined;
+  const result = parseSoapEnvelope(ctx.state.body!, ctx.state.soapVersion!, ctx.state.config.gateway.limits);
+  ctx.state.body = undefined; // the DOM is the request from here on
+  if (result.kind === "malformed") {
+    ctx.state.audit.reason = result.reason;
+    return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault("malformed") };
+  }
+  ctx.state.envelope = result.envelope;
+  return undefined;
+});
+
+export const basicAuthStage = stage(async (ctx, services) => {
+  const result = await authenticateBasic(ctx.state.config, ctx.get("Authorization") || undefined, services.credentialCache);
+  if (result.kind === "refused") {
+    ctx.state.audit.reason = result.reason;
+    return unauthorizedResponse(ctx.state.config);
+  }
+  ctx.state.basicUser = result.user;
+  ctx.state.audit.basicUser = result.user.userName;
+  return undefined;
+});
+
+export const describeServiceStage = stage((ctx) => {
+  const route = ctx.state.route!;
+  if (route.kind !== "wsdl" && route.kind !== "xsd") return undefined;
+  return describeService({
+    config: ctx.state.config,
+    route,
+    user: ctx.state.basicUser!,
+    endpointUrl: `${ctx.protocol}://${ctx.host}/${route.table.name}.do?SOAP`,
+  });
+});
+
+export const wsSecurityStage = stage(async (ctx, services) => {
+  const decision = await checkWsSecurity({
+    config: ctx.state.config,
+    envelope: ctx.state.envelope!,
+    basicUser: ctx.state.basicUser!,
+    clock: services.clock,
+    replayCache: services.replayCache,
+  });
+  ctx.state.wss = decision;
+  const audit = ctx.state.audit;
+  if (decision.kind === "bypassed") {
+    audit.reason = `WS-Security bypassed: ${decision.reason}`;
+    return undefined;
+  }
+  audit.policy = decision.policy;
+  audit.profiles = decision.profiles.map((p) => ({ profile: p.profile, result: p.kind, reason: p.reason }));
+  if (ctx.state.config.gateway.debug) services.logger.info({ requestId: ctx.state.requestId, steps: decision.steps }, "ws-security trace");
+  if (decision.kind === "refused") {
+    audit.reason = decision.steps.at(-1);
+    return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault(decision.fault) };
+  }
+  return undefined;
+});
+
+export const sessionUserStage = stage((ctx) => {
+  const result = resolveSessionUser(ctx.state.config, ctx.state.basicUser!, ctx.state.wss);
+  if (result.kind === "refused") {
+    ctx.state.audit.reason = result.reason;
+    return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault("authenticationFailed") };
+  }
+  ctx.state.sessionUser = result.user;
+  ctx.state.audit.sessionUser = result.user.userName;
+  return undefined;
+});
+
+export const selectOperationStage = stage((ctx) => {
+  const selected = selectOperation(ctx.state.envelope!, tableOf(ctx));
+  if (selected.kind === "refused") {
+    ctx.state.audit.reason = selected.fault.message;
+    return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: selected.fault };
+  }
+  ctx.state.operation = selected;
+  ctx.state.audit.operation = selected.name;
+  return undefined;
+});
+
+export const authorizeStage = stage((ctx) => {
+  const table = tableOf(ctx);
+  const operation = ctx.state.operation!.name;
+  const decision = authorizeRequest(ctx.state.config, ctx.state.sessionUser!, table, operation);
+  if (decision.kind === "refused") {
+    ctx.state.audit.reason = decision.reason;
+    return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault("insufficientRights", { operation, table }) };
+  }
+  ctx.state.access = decision.access;
+  return undefined;
+});
+
+export const runOperationStage = stage(async (ctx, services) => {
+  const route = ctx.state.route!;
+  if (route.kind !== "soap") return undefined;
+  const operation = ctx.state.operation!;
+  try {
+    const xml = await performOperation({
+      version: ctx.state.soapVersion!,
+      table: route.table,
+      operation: operation.name,
+      element: operation.element,
+      sessionUser: ctx.state.sessionUser!.userName,
+      access: ctx.state.access!,
+      store: services.store,
+      clock: services.clock,
+    });
+    return { kind: "soap-response", version: ctx.state.soapVersion!, xml };
+  } catch (error) {
+    if (!(error instanceof SoapFault)) throw error;
+    ctx.state.audit.reason = error.message.slice(0, 200);
+    return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: error };
+  }
+});
+
+function tableOf(ctx: Context): string {
+  const route = ctx.state.route!;
+  return "table" in route ? route.table.name : "";
+}

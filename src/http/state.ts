@@ -1,0 +1,58 @@
+/**
+ * What one request carries through the pipeline. Each stage reads what the
+ * stages before it produced and adds its own typed result; a stage that
+ * stops the request sets `response`, which only src/http/respond.ts writes.
+ */
+import type { Element } from "@xmldom/xmldom";
+import type { GatewayConfig, TableDef, UserAccount } from "../config/types.js";
+import type { SoapEnvelope, SoapVersion } from "../soap/envelope.js";
+import type { SoapFault } from "../soap/faults.js";
+import type { WssDecision } from "../wss/types.js";
+import type { ColumnAccess } from "../operations/index.js";
+import type { AuditRecord } from "../observability/audit.js";
+
+export type Route =
+  | { readonly kind: "soap"; readonly table: TableDef }
+  | { readonly kind: "wsdl"; readonly table: TableDef }
+  | { readonly kind: "xsd"; readonly table: TableDef }
+  | { readonly kind: "healthz" }
+  | { readonly kind: "readyz" }
+  | { readonly kind: "metrics" };
+
+export type HttpErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 503;
+
+export type GatewayResponse =
+  | { readonly kind: "soap-response"; readonly version: SoapVersion; readonly xml: string }
+  | { readonly kind: "soap-fault"; readonly version: SoapVersion; readonly fault: SoapFault }
+  | {
+      readonly kind: "http-error";
+      readonly status: HttpErrorStatus;
+      readonly message: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  | { readonly kind: "document"; readonly status: 200 | 503; readonly contentType: string; readonly body: string };
+
+/** The user the Basic auth stage established: an account, or guest (which may have one in users.yaml). */
+export interface BasicUser {
+  readonly userName: string;
+  readonly account: UserAccount | undefined;
+}
+
+export interface RequestState {
+  readonly requestId: string;
+  readonly clientAddress: string;
+  readonly startedAt: bigint;
+  /** The configuration this request started under; a reload never changes it mid-request. */
+  readonly config: GatewayConfig;
+  readonly audit: AuditRecord;
+  route?: Route;
+  soapVersion?: SoapVersion;
+  body?: Buffer;
+  envelope?: SoapEnvelope;
+  basicUser?: BasicUser;
+  wss?: WssDecision;
+  sessionUser?: BasicUser;
+  operation?: { readonly name: string; readonly element: Element };
+  access?: ColumnAccess;
+  response?: GatewayResponse;
+}

@@ -1,0 +1,29 @@
+/**
+ * The one audit line per request (SPEC §7). Stages fill the record as the
+ * request advances; the respond step logs it. Only names, ids and outcomes
+ * go in: never passwords, nonces, keys or bodies.
+ */
+export interface ProfileAudit {
+  readonly profile: string;
+  readonly result: "passed" | "failed";
+  readonly reason: string;
+}
+
+export interface AuditRecord {
+  requestId: string;
+  clientAddress: string;
+  method: string;
+  path: string;
+  basicUser?: string;
+  sessionUser?: string;
+  policy?: string;
+  profiles?: ProfileAudit[];
+  operation?: string;
+  table?: string;
+  outcome?: "ok" | "fault" | "http-error";
+  status?: number;
+  fault?: string;
+  /** Why the request was refused, for the admin (never a secret). */
+  reason?: string;
+  latencyMs?: number;
+}
