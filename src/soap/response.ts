@@ -1,0 +1,70 @@
+/**
+ * Serializes operation responses and faults as SOAP 1.1 or 1.2 envelopes.
+ * The response element is `{operation}Response` in the table's namespace,
+ * bound to a prefix so that its children stay unqualified (SPEC §4).
+ */
+import type { ResponseItem } from "../operations/index.js";
+import { NS, tableNamespace } from "../xml/ns.js";
+import type { SoapVersion } from "./envelope.js";
+import { soapNamespace } from "./envelope.js";
+import type { SoapFault } from "./faults.js";
+
+export function serializeOperationResponse(version: SoapVersion, table: string, operation: string, items: readonly ResponseItem[]): string {
+  const parts: string[] = [];
+  appendItems(parts, items);
+  return envelope(
+    version,
+    `<ns:${operation}Response xmlns:ns="${escapeAttribute(tableNamespace(table))}">${parts.join("")}</ns:${operation}Response>`,
+  );
+}
+
+export function serializeFault(version: SoapVersion, fault: SoapFault): string {
+  const { code } = fault.definition;
+  const reason = escapeText(fault.message);
+  const namespaces = codeNamespaceDeclaration(code);
+  if (version === "1.1") {
+    const faultcode = code === "Client" || code === "Server" ? `soapenv:${code}` : code;
+    return envelope(version, `<soapenv:Fault${namespaces}><faultcode>${faultcode}</faultcode><faultstring>${reason}</faultstring></soapenv:Fault>`);
+  }
+  const value = code === "Server" ? "soapenv:Receiver" : "soapenv:Sender";
+  const subcode = code === "Client" || code === "Server" ? "" : `<soapenv:Subcode><soapenv:Value>${code}</soapenv:Value></soapenv:Subcode>`;
+  return envelope(
+    version,
+    `<soapenv:Fault${namespaces}><soapenv:Code><soapenv:Value>${value}</soapenv:Value>${subcode}</soapenv:Code>` +
+      `<soapenv:Reason><soapenv:Text xml:lang="en">${reason}</soapenv:Text></soapenv:Reason></soapenv:Fault>`,
+  );
+}
+
+export function soapContentType(version: SoapVersion): string {
+  return version === "1.1" ? "text/xml; charset=utf-8" : "application/soap+xml; charset=utf-8";
+}
+
+function envelope(version: SoapVersion, bodyContent: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${soapNamespace(version)}"><soapenv:Body>${bodyContent}</soapenv:Body></soapenv:Envelope>`;
+}
+
+function codeNamespaceDeclaration(code: string): string {
+  if (code.startsWith("wsse:")) return ` xmlns:wsse="${NS.wsse}"`;
+  if (code.startsWith("wsu:")) return ` xmlns:wsu="${NS.wsu}"`;
+  return "";
+}
+
+function appendItems(parts: string[], items: readonly ResponseItem[]): void {
+  for (const item of items) {
+    if ("children" in item) {
+      parts.push(`<${item.name}>`);
+      appendItems(parts, item.children);
+      parts.push(`</${item.name}>`);
+    } else {
+      parts.push(`<${item.name}>${escapeText(item.value)}</${item.name}>`);
+    }
+  }
+}
+
+export function escapeText(value: string): string {
+  return value.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
+}
+
+export function escapeAttribute(value: string): string {
+  return escapeText(value).replace(/"/g, "&quot;");
+}
