@@ -61,7 +61,7 @@ export function buildColumnAccess(input: ColumnAccessInput): { access: ColumnAcc
   steps.push(
     recordReadable
       ? `response read-back: ${readBack.step}`
-      : `response read-back: ${readBack.step} → only ${SYS_ID} is returned`,
+      : `response read-back: ${readBack.step}; only ${SYS_ID} is returned`,
   );
   if (recordReadable) {
     steps.push(...traceFieldRules(acls, tableName, columns, "read", user).map((step) => `response read-back: ${step}`));
