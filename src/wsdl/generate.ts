@@ -5,7 +5,7 @@
  * bindings, service `ServiceNow`. The WS-SecurityPolicy that the active
  * security policy implies is attached to every operation's input.
  */
-import type { SecurityPolicy, TableDef, WssProfile } from "../config/types.js";
+import type { GatewayConfig, SecurityPolicy, TableDef, WssProfile } from "../config/types.js";
 import { NS, SOAP_HTTP_TRANSPORT, tableNamespace } from "../xml/ns.js";
 import { TABLE_OPERATIONS, type TableOperation } from "./operation-shapes.js";
 import {
@@ -17,6 +17,9 @@ import {
 import { schemaNode } from "./xsd.js";
 import { el, serializeDocument, type XmlNode } from "./xml-tree.js";
 
+/** The XSD travels with the WSDL: `GET /{table}.do?XSD` serves it from here too. */
+export { generateXsd } from "./xsd.js";
+
 export interface WsdlInput {
   readonly table: TableDef;
   /** `http(s)://host/{table}.do?SOAP`, as the client reached us. */
@@ -25,6 +28,17 @@ export interface WsdlInput {
   readonly policy: SecurityPolicy | undefined;
   readonly profiles: readonly WssProfile[];
   readonly wsSecurityRequired: boolean;
+}
+
+/** The WSDL input for a published table under a loaded configuration. */
+export function wsdlInputFor(config: GatewayConfig, table: TableDef, endpointUrl: string): WsdlInput {
+  return {
+    table,
+    endpointUrl,
+    policy: config.policies.find((policy) => policy.name === config.gateway.wsSecurity.defaultPolicy),
+    profiles: config.profiles,
+    wsSecurityRequired: config.gateway.wsSecurity.required,
+  };
 }
 
 export const PORT_TYPE_NAME = "ServiceNowSoap";
