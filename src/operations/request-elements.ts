@@ -1,0 +1,87 @@
+/**
+ * Reading an operation element's children (SPEC §4): unqualified, or in the
+ * table's namespace; each value is text only. Anything else is a client fault.
+ */
+import type { Element, Node } from "@xmldom/xmldom";
+import type { TableDef } from "../config/types.js";
+import { clientFault } from "../soap/faults.js";
+import { NS, tableNamespace } from "../xml/ns.js";
+import { quoteClientText } from "./values.js";
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const PROCESSING_INSTRUCTION_NODE = 7;
+const COMMENT_NODE = 8;
+
+export interface RequestChild {
+  /** The local name. */
+  readonly name: string;
+  readonly element: Element;
+}
+
+/** The element children of `parent`, namespace-checked; stray non-blank text is refused. */
+export function requestChildren(parent: Element, table: TableDef): RequestChild[] {
+  const tableNs = tableNamespace(table.name);
+  const children: RequestChild[] = [];
+  for (const node of nodesOf(parent)) {
+    if (node.nodeType === ELEMENT_NODE) {
+      const element = node as Element;
+      const name = element.localName ?? element.nodeName;
+      const namespace = element.namespaceURI;
+      if (namespace !== null && namespace !== "" && namespace !== tableNs) {
+        throw clientFault(`Element ${quoteClientText(name)} is in an unexpected namespace`);
+      }
+      children.push({ name, element });
+    } else if (isText(node)) {
+      if ((node.nodeValue ?? "").trim() !== "") {
+        throw clientFault(`Unexpected text in ${quoteClientText(parent.localName ?? parent.nodeName)}`);
+      }
+    } else if (!isIgnorable(node)) {
+      throw clientFault(`Unexpected content in ${quoteClientText(parent.localName ?? parent.nodeName)}`);
+    }
+  }
+  return children;
+}
+
+/**
+ * The text of a value element: the concatenated text and CDATA, or null
+ * when the element says `xsi:nil="true"` (and is then empty).
+ */
+export function childText(child: RequestChild): string | null {
+  const nil = child.element.getAttributeNS(NS.xsi, "nil");
+  let text = "";
+  for (const node of nodesOf(child.element)) {
+    if (node.nodeType === ELEMENT_NODE) {
+      throw clientFault(`Field ${quoteClientText(child.name)} must contain text only`);
+    }
+    if (isText(node)) text += node.nodeValue ?? "";
+    else if (!isIgnorable(node)) throw clientFault(`Field ${quoteClientText(child.name)} must contain text only`);
+  }
+  if (nil === "true" || nil === "1") {
+    if (text !== "") throw clientFault(`Field ${quoteClientText(child.name)} is nil but has content`);
+    return null;
+  }
+  return text;
+}
+
+/** Refuses a second element of the same name among `children`. */
+export function refuseRepeats(children: readonly RequestChild[]): void {
+  const seen = new Set<string>();
+  for (const child of children) {
+    if (seen.has(child.name)) throw clientFault(`Field ${quoteClientText(child.name)} is given more than once`);
+    seen.add(child.name);
+  }
+}
+
+function* nodesOf(parent: Element): Generator<Node> {
+  for (let node = parent.firstChild; node !== null; node = node.nextSibling) yield node;
+}
+
+function isText(node: Node): boolean {
+  return node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE;
+}
+
+function isIgnorable(node: Node): boolean {
+  return node.nodeType === COMMENT_NODE || node.nodeType === PROCESSING_INSTRUCTION_NODE;
+}

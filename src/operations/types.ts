@@ -1,0 +1,30 @@
+/** What an operation receives and answers (the contract of runOperation). */
+import type { Element } from "@xmldom/xmldom";
+import type { Clock } from "../clock.js";
+import type { TableDef } from "../config/types.js";
+import type { Store } from "../store/types.js";
+import type { ColumnAccess } from "./access.js";
+
+export interface OperationRequest {
+  readonly table: TableDef;
+  /** Local name of the Body's child, e.g. "insert". */
+  readonly operation: string;
+  /** That child element, already namespace-checked by the caller. */
+  readonly element: Element;
+  /** The user_name written to sys_created_by / sys_updated_by. */
+  readonly sessionUser: string;
+  readonly store: Store;
+  /** Field-level ACLs. */
+  readonly access: ColumnAccess;
+  /** sys_created_on / sys_updated_on come from it. */
+  readonly clock: Clock;
+}
+
+export type ResponseItem =
+  | { readonly name: string; readonly value: string }
+  | { readonly name: string; readonly children: readonly ResponseItem[] };
+
+export interface OperationResponse {
+  /** The children of `{operation}Response`, in order. */
+  readonly items: readonly ResponseItem[];
+}

@@ -1,0 +1,226 @@
+/**
+ * SQL text for the store's query model, shared by every SQL dialect. Values
+ * only ever travel as bound parameters; identifiers (validated by the
+ * configuration as safe names) are quoted anyway.
+ */
+import type { ColumnDef, ColumnType, TableDef } from "../config/types.js";
+import {
+  findColumn,
+  tableColumns,
+  type AggregateQuery,
+  type Filter,
+  type Measure,
+  type PresentValue,
+  type Row,
+  type SelectQuery,
+  type StoredValue,
+} from "./types.js";
+
+export interface SqlDialect {
+  /** Placeholder for the `position`-th (1-based) bound parameter. */
+  placeholder(position: number): string;
+  /** The operator for an ASCII case-insensitive LIKE. */
+  readonly caseInsensitiveLike: "LIKE" | "ILIKE";
+  columnType(type: ColumnType): string;
+  encode(type: ColumnType, value: PresentValue): unknown;
+  decode(type: ColumnType, raw: unknown): StoredValue;
+}
+
+export interface SqlStatement {
+  readonly text: string;
+  readonly params: readonly unknown[];
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function createTableSql(table: TableDef, dialect: SqlDialect): string {
+  const columns = tableColumns(table).map((column) =>
+    column.name === "sys_id"
+      ? `${quoteIdentifier(column.name)} ${dialect.columnType(column.type)} PRIMARY KEY NOT NULL`
+      : `${quoteIdentifier(column.name)} ${dialect.columnType(column.type)}`,
+  );
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(table.name)} (${columns.join(", ")})`;
+}
+
+export function addColumnSql(table: TableDef, column: ColumnDef, dialect: SqlDialect): string {
+  return `ALTER TABLE ${quoteIdentifier(table.name)} ADD COLUMN ${quoteIdentifier(column.name)} ${dialect.columnType(column.type)}`;
+}
+
+export function insertSql(table: TableDef, row: Row, dialect: SqlDialect): SqlStatement {
+  const params = new Params(dialect);
+  const names: string[] = [];
+  const placeholders: string[] = [];
+  for (const [name, value] of row) {
+    names.push(quoteIdentifier(requireColumn(table, name).name));
+    placeholders.push(params.add(requireColumn(table, name).type, value));
+  }
+  return {
+    text: `INSERT INTO ${quoteIdentifier(table.name)} (${names.join(", ")}) VALUES (${placeholders.join(", ")})`,
+    params: params.values,
+  };
+}
+
+/** Selects every column of the table, in `tableColumns()` order. */
+export function selectSql(table: TableDef, query: SelectQuery, dialect: SqlDialect): SqlStatement {
+  const params = new Params(dialect);
+  const columns = tableColumns(table).map((column) => quoteIdentifier(column.name));
+  const where = whereSql(table, query.filter, params);
+  const orderTerms = [...query.orderBy.filter((term) => term.column !== "sys_id"), { column: "sys_id", direction: "asc" as const }];
+  const orderBy = orderTerms.map((term) => {
+    const column = quoteIdentifier(requireColumn(table, term.column).name);
+    return term.direction === "asc" ? `${column} ASC NULLS FIRST` : `${column} DESC NULLS LAST`;
+  });
+  const limit = params.add("integer", query.limit);
+  const offset = params.add("integer", query.offset);
+  return {
+    text: `SELECT ${columns.join(", ")} FROM ${quoteIdentifier(table.name)} WHERE ${where} ORDER BY ${orderBy.join(", ")} LIMIT ${limit} OFFSET ${offset}`,
+    params: params.values,
+  };
+}
+
+export function countSql(table: TableDef, filter: Filter, dialect: SqlDialect): SqlStatement {
+  const params = new Params(dialect);
+  const where = whereSql(table, filter, params);
+  return { text: `SELECT COUNT(*) FROM ${quoteIdentifier(table.name)} WHERE ${where}`, params: params.values };
+}
+
+export function updateSql(table: TableDef, filter: Filter, values: Row, dialect: SqlDialect): SqlStatement {
+  const params = new Params(dialect);
+  const assignments = [...values].map(([name, value]) => {
+    const column = requireColumn(table, name);
+    return `${quoteIdentifier(column.name)} = ${params.add(column.type, value)}`;
+  });
+  if (assignments.length === 0) throw new Error("update without values");
+  const where = whereSql(table, filter, params);
+  return {
+    text: `UPDATE ${quoteIdentifier(table.name)} SET ${assignments.join(", ")} WHERE ${where}`,
+    params: params.values,
+  };
+}
+
+export function deleteSql(table: TableDef, filter: Filter, dialect: SqlDialect): SqlStatement {
+  const params = new Params(dialect);
+  const where = whereSql(table, filter, params);
+  return { text: `DELETE FROM ${quoteIdentifier(table.name)} WHERE ${where}`, params: params.values };
+}
+
+/** Selects the group columns, then one value per measure. */
+export function aggregateSql(table: TableDef, query: AggregateQuery, dialect: SqlDialect): SqlStatement {
+  const params = new Params(dialect);
+  const groups = query.groupBy.map((name) => quoteIdentifier(requireColumn(table, name).name));
+  const measures = query.measures.map((measure) => measureSql(table, measure));
+  const where = whereSql(table, query.filter, params);
+  let text = `SELECT ${[...groups, ...measures].join(", ")} FROM ${quoteIdentifier(table.name)} WHERE ${where}`;
+  if (groups.length > 0) {
+    text += ` GROUP BY ${groups.join(", ")} ORDER BY ${groups.map((group) => `${group} ASC NULLS FIRST`).join(", ")}`;
+  }
+  return { text, params: params.values };
+}
+
+function measureSql(table: TableDef, measure: Measure): string {
+  switch (measure.kind) {
+    case "countRows":
+      return "COUNT(*)";
+    case "ofColumn": {
+      const column = quoteIdentifier(requireColumn(table, measure.column).name);
+      return `${measure.fn.toUpperCase()}(${column})`;
+    }
+    default: {
+      const unreachable: never = measure;
+      throw new Error(`unknown measure ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/** Decodes one raw result row selected by `selectSql`. */
+export function decodeRow(table: TableDef, raw: readonly unknown[], dialect: SqlDialect): Row {
+  const row = new Map<string, StoredValue>();
+  tableColumns(table).forEach((column, index) => row.set(column.name, dialect.decode(column.type, raw[index])));
+  return row;
+}
+
+/** Decodes one raw result row selected by `aggregateSql`. */
+export function decodeAggregateRow(
+  table: TableDef,
+  query: AggregateQuery,
+  raw: readonly unknown[],
+  dialect: SqlDialect,
+): { group: Row; values: StoredValue[] } {
+  const group = new Map<string, StoredValue>();
+  query.groupBy.forEach((name, index) => group.set(name, dialect.decode(requireColumn(table, name).type, raw[index])));
+  const values = query.measures.map((measure, index) => {
+    const value = raw[query.groupBy.length + index];
+    if (value === null || value === undefined) return null;
+    if (measure.kind === "countRows" || measure.fn === "count" || measure.fn === "sum" || measure.fn === "avg") {
+      return Number(value);
+    }
+    return dialect.decode(requireColumn(table, measure.column).type, value);
+  });
+  return { group, values };
+}
+
+/** Escapes LIKE wildcards so that the text matches literally (with `ESCAPE '\'`). */
+export function escapeLikeText(text: string): string {
+  return text.replace(/[\\%_]/g, (char) => `\\${char}`);
+}
+
+function whereSql(table: TableDef, filter: Filter, params: Params): string {
+  switch (filter.kind) {
+    case "all":
+      return "1 = 1";
+    case "and":
+      return filter.filters.length === 0 ? "1 = 1" : `(${filter.filters.map((f) => whereSql(table, f, params)).join(" AND ")})`;
+    case "or":
+      return filter.filters.length === 0 ? "1 = 0" : `(${filter.filters.map((f) => whereSql(table, f, params)).join(" OR ")})`;
+    case "compare": {
+      const column = requireColumn(table, filter.column);
+      const name = quoteIdentifier(column.name);
+      const value = params.add(column.type, filter.value);
+      return filter.op === "!=" ? `(${name} IS NULL OR ${name} <> ${value})` : `${name} ${filter.op} ${value}`;
+    }
+    case "text": {
+      const column = requireColumn(table, filter.column);
+      const escaped = escapeLikeText(filter.text);
+      const pattern =
+        filter.match === "contains" ? `%${escaped}%` : filter.match === "startsWith" ? `${escaped}%` : `%${escaped}`;
+      return `${quoteIdentifier(column.name)} ${params.dialect.caseInsensitiveLike} ${params.add("string", pattern)} ESCAPE '\\'`;
+    }
+    case "in": {
+      const column = requireColumn(table, filter.column);
+      if (filter.values.length === 0) return "1 = 0";
+      const list = filter.values.map((value) => params.add(column.type, value));
+      return `${quoteIdentifier(column.name)} IN (${list.join(", ")})`;
+    }
+    case "isEmpty": {
+      const column = requireColumn(table, filter.column);
+      const name = quoteIdentifier(column.name);
+      return column.type === "string" ? `(${name} IS NULL OR ${name} = '')` : `${name} IS NULL`;
+    }
+    case "isNotEmpty": {
+      const column = requireColumn(table, filter.column);
+      const name = quoteIdentifier(column.name);
+      return column.type === "string" ? `(${name} IS NOT NULL AND ${name} <> '')` : `${name} IS NOT NULL`;
+    }
+    default: {
+      const unreachable: never = filter;
+      throw new Error(`unknown filter ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+function requireColumn(table: TableDef, name: string): ColumnDef {
+  const column = findColumn(table, name);
+  if (column === undefined) throw new Error(`no column ${name} in table ${table.name}`);
+  return column;
+}
+
+class Params {
+  readonly values: unknown[] = [];
+  constructor(readonly dialect: SqlDialect) {}
+  add(type: ColumnType, value: StoredValue): string {
+    this.values.push(value === null ? null : this.dialect.encode(type, value));
+    return this.dialect.placeholder(this.values.length);
+  }
+}

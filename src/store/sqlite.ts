@@ -1,0 +1,204 @@
+/**
+ * The embedded store: one better-sqlite3 connection in WAL mode. The driver
+ * is synchronous but the Store interface is async, so an async mutex keeps
+ * two requests' transactions from interleaving on the one connection.
+ */
+import Database from "better-sqlite3";
+import type { ColumnType, TableDef } from "../config/types.js";
+import { AsyncMutex } from "./mutex.js";
+import {
+  addColumnSql,
+  aggregateSql,
+  countSql,
+  createTableSql,
+  decodeAggregateRow,
+  decodeRow,
+  deleteSql,
+  insertSql,
+  quoteIdentifier,
+  selectSql,
+  updateSql,
+  type SqlDialect,
+  type SqlStatement,
+} from "./sql.js";
+import {
+  tableColumns,
+  type AggregateQuery,
+  type AggregateRow,
+  type Filter,
+  type PresentValue,
+  type Row,
+  type SelectQuery,
+  type Store,
+  type StoreTransaction,
+  type StoredValue,
+} from "./types.js";
+
+const BUSY_TIMEOUT_MS = 5000;
+
+const SQLITE_COLUMN_TYPES: Record<ColumnType, string> = {
+  string: "TEXT",
+  integer: "INTEGER",
+  decimal: "REAL",
+  boolean: "INTEGER",
+  datetime: "TEXT",
+};
+
+export const sqliteDialect: SqlDialect = {
+  placeholder: () => "?",
+  caseInsensitiveLike: "LIKE",
+  columnType: (type) => SQLITE_COLUMN_TYPES[type],
+  encode(type: ColumnType, value: PresentValue): unknown {
+    if (typeof value === "boolean") return value ? 1 : 0;
+    if (type === "boolean" && typeof value === "number") return value === 0 ? 0 : 1;
+    return value;
+  },
+  decode(type: ColumnType, raw: unknown): StoredValue {
+    if (raw === null || raw === undefined) return null;
+    switch (type) {
+      case "boolean":
+        return Number(raw) !== 0;
+      case "integer":
+      case "decimal":
+        return Number(raw);
+      case "string":
+      case "datetime":
+        return String(raw);
+      default: {
+        const unreachable: never = type;
+        throw new Error(`unknown column type ${String(unreachable)}`);
+      }
+    }
+  },
+};
+
+export class SqliteStore implements Store {
+  private readonly mutex = new AsyncMutex();
+  private closed = false;
+
+  private constructor(private readonly db: Database.Database) {}
+
+  /** Opens (creating if needed) the database file at `path`, or `:memory:`. */
+  static open(path: string): SqliteStore {
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    return new SqliteStore(db);
+  }
+
+  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.mutex.runExclusive(async () => {
+      this.assertOpen();
+      const tx = new SqliteTransaction(this.db);
+      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await fn(tx);
+        tx.end();
+        this.db.exec("COMMIT");
+        return result;
+      } catch (error) {
+        tx.end();
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw error;
+      }
+    });
+  }
+
+  async ensureTables(tables: readonly TableDef[]): Promise<void> {
+    await this.mutex.runExclusive(async () => {
+      this.assertOpen();
+      this.db.transaction(() => {
+        for (const table of tables) this.ensureTable(table);
+      })();
+    });
+  }
+
+  async ping(): Promise<void> {
+    await this.mutex.runExclusive(async () => {
+      this.assertOpen();
+      this.db.prepare("SELECT 1").get();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.runExclusive(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.db.close();
+    });
+  }
+
+  private ensureTable(table: TableDef): void {
+    this.db.exec(createTableSql(table, sqliteDialect));
+    const existing = new Map(
+      (this.db.prepare(`PRAGMA table_info(${quoteIdentifier(table.name)})`).all() as { name: string; type: string }[]).map(
+        (info) => [info.name, info.type.toUpperCase()],
+      ),
+    );
+    for (const column of tableColumns(table)) {
+      const storedType = existing.get(column.name);
+      const wantedType = sqliteDialect.columnType(column.type);
+      if (storedType === undefined) this.db.exec(addColumnSql(table, column, sqliteDialect));
+      else if (storedType !== wantedType) {
+        throw new Error(
+          `table ${table.name}: column ${column.name} is stored as ${storedType}, but the configuration makes it ${column.type} (${wantedType})`,
+        );
+      }
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("store is closed");
+  }
+}
+
+class SqliteTransaction implements StoreTransaction {
+  private active = true;
+
+  constructor(private readonly db: Database.Database) {}
+
+  end(): void {
+    this.active = false;
+  }
+
+  async insert(table: TableDef, row: Row): Promise<void> {
+    this.run(insertSql(table, row, sqliteDialect));
+  }
+
+  async select(table: TableDef, query: SelectQuery): Promise<Row[]> {
+    return this.rows(selectSql(table, query, sqliteDialect)).map((raw) => decodeRow(table, raw, sqliteDialect));
+  }
+
+  async count(table: TableDef, filter: Filter): Promise<number> {
+    const [raw] = this.rows(countSql(table, filter, sqliteDialect));
+    return Number(raw?.[0] ?? 0);
+  }
+
+  async update(table: TableDef, filter: Filter, values: Row): Promise<number> {
+    return this.run(updateSql(table, filter, values, sqliteDialect));
+  }
+
+  async delete(table: TableDef, filter: Filter): Promise<number> {
+    return this.run(deleteSql(table, filter, sqliteDialect));
+  }
+
+  async aggregate(table: TableDef, query: AggregateQuery): Promise<AggregateRow[]> {
+    return this.rows(aggregateSql(table, query, sqliteDialect)).map((raw) =>
+      decodeAggregateRow(table, query, raw, sqliteDialect),
+    );
+  }
+
+  private run(statement: SqlStatement): number {
+    this.assertActive();
+    return this.db.prepare(statement.text).run(...statement.params).changes;
+  }
+
+  private rows(statement: SqlStatement): unknown[][] {
+    this.assertActive();
+    return this.db.prepare(statement.text).raw(true).all(...statement.params) as unknown[][];
+  }
+
+  private assertActive(): void {
+    if (!this.active) throw new Error("transaction has ended");
+  }
+}
