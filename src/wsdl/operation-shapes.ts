@@ -56,7 +56,11 @@ export const SYSTEM_COLUMN_DEFS: readonly ColumnDef[] = [
 
 const SYS_ID_COLUMN = SYSTEM_COLUMN_DEFS[0]!;
 
-/** Query controls accepted by getRecords, getKeys, deleteMultiple and aggregate. */
+/**
+ * Query controls accepted by getRecords and getKeys. deleteMultiple and
+ * aggregate take only `__encoded_query` (the operations refuse the others:
+ * src/operations/query-request.ts).
+ */
 export const QUERY_CONTROLS: readonly { name: string; type: BuiltinType }[] = [
   { name: "__encoded_query", type: "xsd:string" },
   { name: "__limit", type: "xsd:integer" },
@@ -80,8 +84,11 @@ export function operationShape(table: TableDef, operation: TableOperation): Oper
   const systemColumns = SYSTEM_COLUMN_DEFS.map((column) => columnField(column, false));
   const otherSystemColumns = systemColumns.filter((field) => field.name !== SYS_ID_COLUMN.name);
   const requiredSysId = columnField(SYS_ID_COLUMN, true);
-  const filters = [...optionalColumns, ...systemColumns, ...queryControlFields()];
-  const wholeRecord = [...optionalColumns, ...systemColumns];
+  const columnFilters = [...optionalColumns, ...systemColumns];
+  const filters = [...columnFilters, ...queryControlFields()];
+  const filtersWithEncodedQuery = [...columnFilters, ...queryControlFields().filter((f) => f.name === "__encoded_query")];
+  // Response records list sys_id first, then the configured columns, then the other system columns.
+  const wholeRecord = [columnField(SYS_ID_COLUMN, false), ...optionalColumns, ...otherSystemColumns];
   const insertResult = [requiredSysId, ...optionalColumns, ...otherSystemColumns];
 
   const shape = (request: readonly Field[], response: readonly Field[], ordered = false) => ({
@@ -118,16 +125,17 @@ export function operationShape(table: TableDef, operation: TableOperation): Oper
     case "deleteRecord":
       return shape([requiredSysId], [builtin("count", "xsd:integer", true)]);
     case "deleteMultiple":
-      return shape(filters, [builtin("count", "xsd:integer", true)]);
+      return shape(filtersWithEncodedQuery, [builtin("count", "xsd:integer", true)]);
     case "aggregate": {
       const aggregateNames = [...AGGREGATE_FUNCTIONS, AGGREGATE_GROUP_BY];
       const aggregateRequest = aggregateNames.map((name) => builtin(name, "xsd:string", false));
       const aggregateValues = AGGREGATE_FUNCTIONS.map((name) => builtin(name, "xsd:string", false));
       return {
         operation,
-        request: anyOrder([...aggregateRequest, ...filters]),
+        request: anyOrder([...aggregateRequest, ...filtersWithEncodedQuery]),
         response: inSequence([
-          nested("aggregateResult", anyOrder([...aggregateValues, ...optionalColumns, ...systemColumns]), {
+          // The GROUP_BY column's value comes with the aggregates, named after the column.
+          nested("aggregateResult", anyOrder([...aggregateValues, ...wholeRecord]), {
             required: false,
             repeated: true,
           }),

@@ -37,6 +37,8 @@ const NINE_OPERATIONS = [
 const QUERY_CONTROLS = ["__encoded_query", "__limit", "__first_row", "__last_row", "__order_by", "__order_by_desc"];
 const SYSTEM_COLUMNS = ["sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by"];
 const INCIDENT_COLUMNS = ["number", "short_description", "priority", "active", "opened_at", "cost"];
+/** The order of a record in responses: sys_id, the configured columns, the other system columns. */
+const RECORD_ORDER = ["sys_id", ...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS.slice(1)];
 const ZEEP_CLIENT = new URL("../clients/zeep_client.py", import.meta.url).pathname;
 const DEBIAN_PYTHON = "/usr/bin/python3";
 
@@ -328,8 +330,8 @@ describe("XSD content (SPEC §2 column types, §4 operations)", () => {
     }
   });
 
-  it("getRecords, getKeys and deleteMultiple take column filters plus __encoded_query, __limit, __first_row, __last_row, __order_by, __order_by_desc", () => {
-    for (const operation of ["getRecords", "getKeys", "deleteMultiple"]) {
+  it("getRecords and getKeys take column filters plus __encoded_query, __limit, __first_row, __last_row, __order_by, __order_by_desc", () => {
+    for (const operation of ["getRecords", "getKeys"]) {
       const request = contentOf(globalElement(xsd, operation));
       assert.deepEqual([...request.keys()], [...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS, ...QUERY_CONTROLS], operation);
       assert.equal(request.get("__limit")!.getAttribute("type"), "xsd:integer");
@@ -339,23 +341,28 @@ describe("XSD content (SPEC §2 column types, §4 operations)", () => {
     }
   });
 
-  it("aggregate takes COUNT, SUM, AVG, MIN, MAX, GROUP_BY and the filters; answers aggregateResult*", () => {
+  it("deleteMultiple takes the column filters and __encoded_query only (no row window or ordering)", () => {
+    const request = contentOf(globalElement(xsd, "deleteMultiple"));
+    assert.deepEqual([...request.keys()], [...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS, "__encoded_query"]);
+  });
+
+  it("aggregate takes COUNT, SUM, AVG, MIN, MAX, GROUP_BY, the filters and __encoded_query; answers aggregateResult*", () => {
     const request = contentOf(globalElement(xsd, "aggregate"));
     assert.deepEqual(
       [...request.keys()],
-      ["COUNT", "SUM", "AVG", "MIN", "MAX", "GROUP_BY", ...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS, ...QUERY_CONTROLS],
+      ["COUNT", "SUM", "AVG", "MIN", "MAX", "GROUP_BY", ...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS, "__encoded_query"],
     );
     const response = contentOf(globalElement(xsd, "aggregateResponse"));
     assert.deepEqual([...response.keys()], ["aggregateResult"]);
     assert.equal(occurs(response.get("aggregateResult")!), "0..unbounded");
     const result = contentOf(response.get("aggregateResult")!);
-    assert.deepEqual([...result.keys()], ["COUNT", "SUM", "AVG", "MIN", "MAX", ...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS]);
+    assert.deepEqual([...result.keys()], ["COUNT", "SUM", "AVG", "MIN", "MAX", ...RECORD_ORDER]);
   });
 
   it("insert answers sys_id and the columns; insertMultiple takes record+ and answers insertResponse*", () => {
     const insertResponse = contentOf(globalElement(xsd, "insertResponse"));
     assert.equal(occurs(insertResponse.get("sys_id")!), "1..1");
-    assert.deepEqual([...insertResponse.keys()], ["sys_id", ...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS.slice(1)]);
+    assert.deepEqual([...insertResponse.keys()], RECORD_ORDER);
 
     const multiple = contentOf(globalElement(xsd, "insertMultiple"));
     assert.deepEqual([...multiple.keys()], ["record"]);
@@ -368,7 +375,7 @@ describe("XSD content (SPEC §2 column types, §4 operations)", () => {
   });
 
   it("get answers every column and system column; getRecords answers getRecordsResult* of the same", () => {
-    const whole = [...INCIDENT_COLUMNS, ...SYSTEM_COLUMNS];
+    const whole = RECORD_ORDER;
     assert.deepEqual([...contentOf(globalElement(xsd, "getResponse")).keys()], whole);
     const getRecords = contentOf(globalElement(xsd, "getRecordsResponse"));
     assert.equal(occurs(getRecords.get("getRecordsResult")!), "0..unbounded");
