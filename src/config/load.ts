@@ -110,30 +110,48 @@ function parseFile(key: ConfigFileKey, data: unknown, sink: ProblemSink): unknow
 
 function reportIssue(key: ConfigFileKey, data: unknown, issue: z.core.$ZodIssue, sink: ProblemSink): void {
   const path = issue.path as (string | number)[];
+  if (issue.code === "unrecognized_keys") {
+    for (const unknownKey of issue.keys) sink.report(key, [...path, unknownKey], "unknown key");
+    return;
+  }
+  const missing = issue.code !== "custom" && !hasValueAt(data, path);
+  const discriminatorOptions = issue.code === "invalid_union" ? (issue as { options?: unknown[] }).options : undefined;
+  if (discriminatorOptions !== undefined) {
+    const oneOf = `must be one of ${discriminatorOptions.map(String).join(", ")}`;
+    sink.report(key, path, missing ? `required field is missing; ${oneOf}` : oneOf);
+    return;
+  }
+  if (missing) {
+    sink.report(key, path, "required field is missing");
+    return;
+  }
   switch (issue.code) {
-    case "unrecognized_keys":
-      for (const unknownKey of issue.keys) sink.report(key, [...path, unknownKey], "unknown key");
+    case "invalid_type": {
+      const value = valueAt(data, path);
+      if (issue.expected === "int" && typeof value === "number") sink.report(key, path, "must be an integer");
+      else sink.report(key, path, `expected ${typeName(issue.expected)}, got ${describeType(value)}`);
       return;
-    case "invalid_type":
-      if (!hasValueAt(data, path)) sink.report(key, path, "required field is missing");
-      else sink.report(key, path, `expected ${issue.expected}, got ${describeType(valueAt(data, path))}`);
-      return;
+    }
     case "invalid_value":
       sink.report(key, path, `must be one of ${issue.values.map(String).join(", ")}`);
       return;
-    case "invalid_union": {
-      const discriminator = (issue as { discriminator?: string }).discriminator;
-      const options = (issue as { options?: unknown[] }).options;
-      if (discriminator !== undefined && options !== undefined) {
-        const missing = !hasValueAt(data, path);
-        sink.report(key, path, `${missing ? "required field is missing; " : ""}must be one of ${options.map(String).join(", ")}`);
-        return;
-      }
-      sink.report(key, path, issue.message);
-      return;
-    }
     default:
       sink.report(key, path, issue.message);
+  }
+}
+
+/** zod's names for expected types, in the words of YAML. */
+function typeName(expected: string): string {
+  switch (expected) {
+    case "int":
+      return "integer";
+    case "array":
+      return "list";
+    case "object":
+    case "record":
+      return "mapping";
+    default:
+      return expected;
   }
 }
 
