@@ -8,7 +8,8 @@
  * - create/write operations: the same for writing, with the operation's own
  *   field rules. What the response echoes back is governed by the read rules
  *   (record and field), so a create-only user gets only `sys_id` back.
- * - delete: nothing is written and only a count is returned.
+ * - delete: nothing is written. deleteMultiple filters on columns, and a
+ *   count over a filter is a read, so filters follow the read rules as above.
  * - `sys_id` is the record's identity, not content: it is readable whenever
  *   the operation is allowed, writable whenever the record rule for a
  *   create/write passed, and field rules do not apply to it. The other
@@ -51,25 +52,20 @@ export function buildColumnAccess(input: ColumnAccessInput): { access: ColumnAcc
       steps,
     };
   }
-  if (operation === "delete") {
-    return { access: { canRead: (column) => column === SYS_ID, canWrite: () => false }, steps };
-  }
-
-  steps.push(...traceFieldRules(acls, tableName, columns, operation, user));
+  if (operation !== "delete") steps.push(...traceFieldRules(acls, tableName, columns, operation, user));
+  const readLabel = operation === "delete" ? "filter columns" : "response read-back";
   const readBack = evaluateRecordAcl(acls, tableName, "read", user);
   const recordReadable = readBack.kind === "passed";
   steps.push(
-    recordReadable
-      ? `response read-back: ${readBack.step}`
-      : `response read-back: ${readBack.step}; only ${SYS_ID} is returned`,
+    recordReadable ? `${readLabel}: ${readBack.step}` : `${readLabel}: ${readBack.step}; only ${SYS_ID} is readable`,
   );
   if (recordReadable) {
-    steps.push(...traceFieldRules(acls, tableName, columns, "read", user).map((step) => `response read-back: ${step}`));
+    steps.push(...traceFieldRules(acls, tableName, columns, "read", user).map((step) => `${readLabel}: ${step}`));
   }
   return {
     access: {
       canRead: (column) => column === SYS_ID || (recordReadable && fieldAllows(column, "read")),
-      canWrite: (column) => fieldAllows(column, operation),
+      canWrite: (column) => operation !== "delete" && fieldAllows(column, operation),
     },
     steps,
   };

@@ -319,7 +319,7 @@ describe("field ACLs", () => {
     assert.deepEqual(readable(access, INCIDENT_COLUMNS), ["sys_id"]);
     assert.deepEqual(writable(access, ["number", "priority"]), ["number", "priority"]);
     assert.ok(
-      decision.steps.includes("response read-back: no active ACL rule for incident read (nor * read) → refused; only sys_id is returned"),
+      decision.steps.includes("response read-back: no active ACL rule for incident read (nor * read) → refused; only sys_id is readable"),
       decision.steps.join("\n"),
     );
   });
@@ -343,11 +343,36 @@ describe("field ACLs", () => {
     assert.equal(access.canRead("number"), true);
   });
 
-  test("delete writes nothing and reads back nothing but the key", () => {
-    const config = authzConfig();
-    const access = allowedAccess(decide(config, "delete.user", "incident", "deleteMultiple"));
-    assert.deepEqual(readable(access, INCIDENT_COLUMNS), ["sys_id"]);
+  test("delete writes nothing; its filter columns follow the read rules", () => {
+    const config = authzConfig({
+      acls: `acls:
+  - table: incident
+    operation: delete
+  - table: incident
+    operation: read
+  - table: incident
+    field: priority
+    operation: read
+    roles: [itil]
+`,
+    });
+    const decision = decide(config, "delete.user", "incident", "deleteMultiple");
+    const access = allowedAccess(decision);
+    assert.deepEqual(readable(access, INCIDENT_COLUMNS), INCIDENT_COLUMNS.filter((c) => c !== "priority"));
     assert.deepEqual(writable(access, INCIDENT_COLUMNS), []);
+    assert.ok(
+      decision.steps.includes(
+        "filter columns: column priority read hidden: ACL acls.yaml:6 (incident.priority read roles [itil]) refused: user holds none of [itil]",
+      ),
+      decision.steps.join("\n"),
+    );
+  });
+
+  test("delete without a read record rule: only sys_id may be filtered on", () => {
+    const config = authzConfig({ acls: `acls:\n  - table: incident\n    operation: delete\n` });
+    const decision = decide(config, "delete.user", "incident", "deleteRecord");
+    assert.deepEqual(readable(allowedAccess(decision), INCIDENT_COLUMNS), ["sys_id"]);
+    assert.equal(decision.steps.at(-1), "filter columns: no active ACL rule for incident read (nor * read) → refused; only sys_id is readable");
   });
 
   test("read operations never write", () => {
