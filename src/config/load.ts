@@ -54,7 +54,7 @@ export function evaluateConfig(dir: string, options: LoadOptions = {}): ConfigEv
   const sink: ProblemSink = {
     report(file, path, message) {
       const line = locators.get(file)?.(path) ?? 1;
-      problems.push({ file: configFileName(file), line, field: formatPath(path), message });
+      problems.push({ file: configFileName(file), line, field: formatPath(path) || "(root)", message });
     },
   };
 

@@ -274,6 +274,12 @@ describe("configuration problems are reported with file, line and field", () => 
     );
   });
 
+  test("a file whose top level is not a mapping", () => {
+    assert.deepEqual(problems({ acls: "- table: incident\n  operation: read\n" }), [
+      "acls.yaml:1: (root): expected mapping, got list",
+    ]);
+  });
+
   test("two users with the same email (ambiguous for user_field: email) are refused", () => {
     assert.deepEqual(
       problems({ users: "users:\n  - {user_name: a, email: X@example.test}\n  - {user_name: b, email: x@example.test}\n" }),
