@@ -10,13 +10,19 @@ JSON object on stdout.
       builds the request with client.create_message (no network), reports
       the Body child's QName and children, and validates the Body child
       against the standalone XSD with lxml
+  roundtrip WSDL_URL USER PASSWORD PORT_NAME
+      fetches the WSDL over HTTP with Basic auth, then calls all nine
+      operations on port PORT_NAME (ServiceNowSoap or ServiceNowSoap12) of a
+      live gateway and reports each result as zeep parsed it
 """
 
 import json
 import sys
 
+import requests
 import zeep
 from lxml import etree
+from zeep.helpers import serialize_object
 
 SOAP11_ENVELOPE = "http://schemas.xmlsoap.org/soap/envelope/"
 
@@ -75,12 +81,52 @@ def message(wsdl_path, xsd_path, operation, args_json):
     }
 
 
+def roundtrip(wsdl_url, user, password, port_name):
+    session = requests.Session()
+    session.auth = requests.auth.HTTPBasicAuth(user, password)
+    client = zeep.Client(wsdl_url, transport=zeep.Transport(session=session))
+    service = client.bind("ServiceNow", port_name)
+    steps = {}
+
+    def call(step, operation, **kwargs):
+        steps[step] = serialize_object(getattr(service, operation)(**kwargs))
+        return steps[step]
+
+    inserted = call(
+        "insert",
+        "insert",
+        number="INC0001",
+        short_description="Printer on fire",
+        priority=1,
+        active=True,
+        opened_at="2024-05-01T10:00:00Z",
+    )
+    sys_id = inserted["sys_id"]
+    call("get", "get", sys_id=sys_id)
+    call("update", "update", sys_id=sys_id, priority=2, short_description="Printer smouldering")
+    call("get_after_update", "get", sys_id=sys_id)
+    call(
+        "insertMultiple",
+        "insertMultiple",
+        record=[{"number": "INC0002", "priority": 3}, {"number": "INC0003", "priority": 3, "active": False}],
+    )
+    call("getRecords", "getRecords", priority=3, __order_by="number")
+    call("getKeys", "getKeys", __encoded_query="priority=3")
+    call("aggregate", "aggregate", COUNT="*", GROUP_BY="priority")
+    call("deleteRecord", "deleteRecord", sys_id=sys_id)
+    call("deleteMultiple", "deleteMultiple", priority=3)
+    call("getKeys_after_delete", "getKeys")
+    return {"binding": type(service._binding).__name__, "steps": steps}
+
+
 def main(argv):
     command = argv[1]
     if command == "describe":
         result = describe(argv[2])
     elif command == "message":
         result = message(argv[2], argv[3], argv[4], argv[5])
+    elif command == "roundtrip":
+        result = roundtrip(argv[2], argv[3], argv[4], argv[5])
     else:
         raise SystemExit("unknown command %r" % command)
     json.dump(result, sys.stdout, default=str)
