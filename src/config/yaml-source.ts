@@ -48,8 +48,8 @@ export function parseYamlSource(text: string): YamlSource {
       })),
     };
   }
-  const duplicates = findDuplicateKeys(doc.contents, [], lineAt);
-  if (duplicates.length > 0) return { kind: "invalid", problems: duplicates };
+  const keyProblems = findKeyProblems(doc.contents, [], lineAt);
+  if (keyProblems.length > 0) return { kind: "invalid", problems: keyProblems };
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 100 });
@@ -81,21 +81,27 @@ function offsetOf(doc: Document, path: ConfigPath): number {
   return offset;
 }
 
-function findDuplicateKeys(node: unknown, path: ConfigPath, lineAt: (offset: number) => number): YamlProblem[] {
+/**
+ * Duplicate keys, and `__proto__`, which later plain-object handling would
+ * silently drop or turn into a prototype.
+ */
+function findKeyProblems(node: unknown, path: ConfigPath, lineAt: (offset: number) => number): YamlProblem[] {
   const problems: YamlProblem[] = [];
   if (isMap(node)) {
     const seen = new Set<string>();
     for (const pair of node.items) {
       const key = keyText(pair.key);
-      if (seen.has(key)) {
+      if (key === "__proto__") {
+        problems.push({ path: [...path, key], line: lineAt(rangeStart(pair.key) ?? 0), message: "key __proto__ is not allowed" });
+      } else if (seen.has(key)) {
         const what = path[path.length - 1] === "columns" ? "column" : "key";
         problems.push({ path: [...path, key], line: lineAt(rangeStart(pair.key) ?? 0), message: `duplicate ${what} "${key}"` });
       }
       seen.add(key);
-      problems.push(...findDuplicateKeys(pair.value, [...path, key], lineAt));
+      problems.push(...findKeyProblems(pair.value, [...path, key], lineAt));
     }
   } else if (isSeq(node)) {
-    node.items.forEach((item, index) => problems.push(...findDuplicateKeys(item, [...path, index], lineAt)));
+    node.items.forEach((item, index) => problems.push(...findKeyProblems(item, [...path, index], lineAt)));
   }
   return problems;
 }

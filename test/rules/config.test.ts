@@ -274,6 +274,16 @@ describe("configuration problems are reported with file, line and field", () => 
     );
   });
 
+  test("a __proto__ key is refused wherever it appears (never silently dropped)", () => {
+    assert.deepEqual(
+      problems({
+        gateway: "__proto__:\n  debug: true\n",
+        tables: "tables:\n  - name: incident\n    columns:\n      __proto__: {type: string}\n",
+      }),
+      ["gateway.yaml:1: __proto__: key __proto__ is not allowed", "tables.yaml:4: tables[0].columns.__proto__: key __proto__ is not allowed"],
+    );
+  });
+
   test("a file whose top level is not a mapping", () => {
     assert.deepEqual(problems({ acls: "- table: incident\n  operation: read\n" }), [
       "acls.yaml:1: (root): expected mapping, got list",
