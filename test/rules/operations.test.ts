@@ -591,7 +591,9 @@ describe("aggregate", () => {
       { short_description: "db", COUNT: "1", SUM: "2" },
       { short_description: "net", COUNT: "2", SUM: "4" },
     ]);
-    assert.deepEqual((response.items[0] as { children: { name: string }[] }).children.map((c) => c.name), ["short_description", "COUNT", "SUM"]);
+    const first = response.items[0]!;
+    assert.ok("children" in first);
+    assert.deepEqual(first.children.map((child) => child.name), ["short_description", "COUNT", "SUM"]);
   });
 
   test("filters and encoded queries narrow the aggregated records", async () => {
