@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import { authorizeOperation, canFetchWsdl, type AuthorizationDecision } from "../../src/authz/authorize.js";
 import type { ColumnAccess } from "../../src/authz/types.js";
 import type { GatewayConfig } from "../../src/config/types.js";
@@ -490,5 +491,58 @@ describe("canFetchWsdl", () => {
       assert.equal(canFetchWsdl(config, account(config, "inactive.user")), false);
       assert.equal(canFetchWsdl(config, undefined), false);
     }
+  });
+});
+
+describe("ACL properties (fast-check)", () => {
+  const base = authzConfig();
+  const ruleArbitrary = fc.record({
+    table: fc.constantFrom("incident", "problem", "*"),
+    field: fc.constantFrom(undefined, "*", "number", "priority", "sys_created_by"),
+    operation: fc.constantFrom("read" as const, "create" as const, "write" as const, "delete" as const),
+    roles: fc.subarray(["itil", "itil_admin"]),
+    active: fc.boolean(),
+  });
+  const rulesArbitrary = fc
+    .array(ruleArbitrary, { maxLength: 8 })
+    .map((rules) => rules.map((rule, index) => ({ ...rule, source: `acls.yaml:${index * 6 + 2}` })));
+  const caseArbitrary = fc.record({
+    userName: fc.constantFrom("soap.user", "query.user", "itil_query.user", "itil_admin.user"),
+    table: fc.constantFrom("incident", "problem"),
+    operation: fc.constantFrom("get", "getRecords", "insert", "update", "deleteMultiple"),
+  });
+  const columns = ["sys_id", "sys_created_by", "number", "priority", "short_description"];
+
+  function outcome(acls: GatewayConfig["acls"], c: { userName: string; table: string; operation: string }) {
+    const config: GatewayConfig = { ...base, acls };
+    const decision = decide(config, c.userName, c.table, c.operation);
+    if (decision.kind === "refused") return { kind: "refused" as const, reason: decision.reason };
+    return { kind: "allowed" as const, read: readable(decision.access, columns), write: writable(decision.access, columns) };
+  }
+
+  test("inactive rules are invisible: adding them never changes a decision", () => {
+    fc.assert(
+      fc.property(rulesArbitrary, rulesArbitrary, caseArbitrary, (rules, extra, c) => {
+        const inactive = extra.map((rule) => ({ ...rule, active: false, source: `acls.yaml:${900 + extra.indexOf(rule)}` }));
+        assert.deepEqual(outcome([...rules, ...inactive], c), outcome(rules, c));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("field rules only narrow: they never change the record decision and never add a column", () => {
+    fc.assert(
+      fc.property(rulesArbitrary, caseArbitrary, (rules, c) => {
+        const withFields = outcome(rules, c);
+        const recordOnly = outcome(rules.filter((rule) => rule.field === undefined), c);
+        assert.equal(withFields.kind, recordOnly.kind);
+        if (withFields.kind === "allowed" && recordOnly.kind === "allowed") {
+          assert.ok(withFields.read.every((column) => recordOnly.read.includes(column)));
+          assert.ok(withFields.write.every((column) => recordOnly.write.includes(column)));
+          assert.ok(withFields.read.includes("sys_id"));
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
