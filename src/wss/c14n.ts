@@ -1,0 +1,189 @@
+/**
+ * Canonicalization of elements of the one parsed DOM, in place: nothing is
+ * re-serialized and re-parsed, and the DOM is never modified. xml-crypto's
+ * canonicalizers do the rendering; this module supplies what they leave to
+ * the caller — the namespaces inherited from the element's ancestors (the
+ * apex of the subset).
+ *
+ * Allowed: exclusive c14n (with an InclusiveNamespaces PrefixList) and
+ * inclusive c14n 1.0 / 1.1. The #WithComments variants are refused: WSS
+ * signers never use them, and with a bare-name `#id` reference XMLDSig drops
+ * comments anyway, so accepting them only invites verifier disagreement.
+ */
+import type { Element } from "@xmldom/xmldom";
+import { C14nCanonicalization, ExclusiveCanonicalization, type NamespacePrefix } from "xml-crypto";
+
+export const C14N_ALGORITHMS = {
+  exclusive: "http://www.w3.org/2001/10/xml-exc-c14n#",
+  inclusive10: "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+  inclusive11: "http://www.w3.org/2006/12/xml-c14n11",
+} as const;
+
+export type C14nAlgorithm = (typeof C14N_ALGORITHMS)[keyof typeof C14N_ALGORITHMS];
+
+export type CanonicalizeResult = { readonly kind: "canonical"; readonly text: string } | { readonly kind: "unsupported"; readonly reason: string };
+
+export function isC14nAlgorithm(uri: string): uri is C14nAlgorithm {
+  return Object.values(C14N_ALGORITHMS).includes(uri as C14nAlgorithm);
+}
+
+/**
+ * Canonicalizes `element` (with its subtree) as an apex of a document subset.
+ * `prefixList` is the exclusive c14n InclusiveNamespaces PrefixList ("#default" for the default namespace).
+ */
+export function canonicalize(element: Element, algorithm: C14nAlgorithm, prefixList: readonly string[] = []): CanonicalizeResult {
+  try {
+    return canonicalizeSubtree(element, algorithm, prefixList);
+  } catch {
+    // xml-crypto throws on node types it cannot render (e.g. a processing instruction inside the element).
+    return { kind: "unsupported", reason: "element content that c14n cannot render" };
+  }
+}
+
+function canonicalizeSubtree(element: Element, algorithm: C14nAlgorithm, prefixList: readonly string[]): CanonicalizeResult {
+  if (algorithm === C14N_ALGORITHMS.exclusive) {
+    const inherited = inheritedNamespaces(element).filter((ns) => prefixList.includes(ns.prefix === "" ? "#default" : ns.prefix));
+    return { kind: "canonical", text: new ApexExclusiveCanonicalization(element, inherited).render([...prefixList]) };
+  }
+  // Inclusive c14n would also inherit xml:* attributes from ancestors (1.0 copies them, 1.1 only some);
+  // xml-crypto implements neither, so such documents are refused rather than mis-digested.
+  if (hasXmlAttributeOnAncestor(element)) {
+    return { kind: "unsupported", reason: "inclusive c14n of an element whose ancestors carry xml:* attributes" };
+  }
+  let ancestorNamespaces = inheritedNamespaces(element);
+  // An unprefixed apex renders its own default namespace already.
+  if (!element.prefix) ancestorNamespaces = ancestorNamespaces.filter((ns) => ns.prefix !== "");
+  const text = new C14nCanonicalization().process(element as unknown as Node, { ancestorNamespaces });
+  return { kind: "canonical", text };
+}
+
+/**
+ * The namespace bindings in scope at `element` that are declared on its
+ * ancestors (nearest binding per prefix; undeclarations dropped; prefixes
+ * the element declares itself left out).
+ */
+function inheritedNamespaces(element: Element): NamespacePrefix[] {
+  const seen = new Set<string>();
+  for (const attribute of attributesOf(element)) {
+    const prefix = namespaceDeclarationPrefix(attribute);
+    if (prefix !== undefined) seen.add(prefix);
+  }
+  const found: NamespacePrefix[] = [];
+  for (let ancestor = element.parentNode; ancestor && ancestor.nodeType === ELEMENT_NODE; ancestor = ancestor.parentNode) {
+    for (const attribute of attributesOf(ancestor as Element)) {
+      const prefix = namespaceDeclarationPrefix(attribute);
+      if (prefix === undefined || seen.has(prefix)) continue;
+      seen.add(prefix);
+      if (attribute.value !== "") found.push({ prefix, namespaceURI: attribute.value });
+    }
+  }
+  return found;
+}
+
+const ELEMENT_NODE = 1;
+const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
+const XML_NS = "http://www.w3.org/XML/1998/namespace";
+
+interface AttributeLike {
+  readonly name: string;
+  readonly prefix: string | null;
+  readonly localName: string | null;
+  readonly namespaceURI: string | null;
+  readonly value: string;
+}
+
+function attributesOf(element: Element): AttributeLike[] {
+  const list: AttributeLike[] = [];
+  for (let i = 0; i < element.attributes.length; i++) list.push(element.attributes.item(i)! as AttributeLike);
+  return list;
+}
+
+/** "" for `xmlns`, the prefix for `xmlns:p`, undefined for an ordinary attribute. */
+function namespaceDeclarationPrefix(attribute: AttributeLike): string | undefined {
+  if (attribute.name === "xmlns") return "";
+  if (attribute.prefix === "xmlns" || attribute.namespaceURI === XMLNS_NS) return attribute.localName ?? undefined;
+  return undefined;
+}
+
+function hasXmlAttributeOnAncestor(element: Element): boolean {
+  for (let ancestor = element.parentNode; ancestor && ancestor.nodeType === ELEMENT_NODE; ancestor = ancestor.parentNode) {
+    if (attributesOf(ancestor as Element).some((attribute) => attribute.namespaceURI === XML_NS)) return true;
+  }
+  return false;
+}
+
+/**
+ * Exclusive c14n whose apex also renders the inherited bindings named in the
+ * PrefixList. xml-crypto's own `process()` does this by adding xmlns
+ * attributes to the element (mutating the DOM being verified); this class
+ * renders them instead. One instance per call: it holds that call's apex.
+ */
+class ApexExclusiveCanonicalization extends ExclusiveCanonicalization {
+  constructor(
+    private readonly apex: Element,
+    private readonly inheritedForPrefixList: readonly NamespacePrefix[],
+  ) {
+    super();
+  }
+
+  render(prefixList: string[]): string {
+    return this.processInner(this.apex, [], "", {}, prefixList);
+  }
+
+  override renderNs(
+    node: Element,
+    prefixesInScope: NamespacePrefix[],
+    defaultNs: string,
+    defaultNsForPrefix: Record<string, string>,
+    prefixList: string[],
+  ): { rendered: string; newDefaultNs: string } {
+    const declarations: NamespacePrefix[] = [];
+    let newDefaultNs = defaultNs;
+    let defaultDeclaration = "";
+    const declare = (prefix: string, namespaceURI: string): void => {
+      if (isPrefixInScope(prefixesInScope, prefix, namespaceURI)) return;
+      if (declarations.some((declared) => declared.prefix === prefix)) return;
+      declarations.push({ prefix, namespaceURI });
+      prefixesInScope.push({ prefix, namespaceURI });
+    };
+
+    const elementNs = node.namespaceURI ?? "";
+    if (node.prefix) declare(node.prefix, node.namespaceURI ?? defaultNsForPrefix[node.prefix] ?? "");
+    else if (defaultNs !== elementNs) {
+      newDefaultNs = elementNs;
+      defaultDeclaration = ` xmlns="${elementNs}"`;
+    }
+    for (const attribute of attributesOf(node)) {
+      if (attribute.prefix === "xmlns" && attribute.localName && prefixList.includes(attribute.localName)) {
+        declare(attribute.localName, attribute.value);
+      }
+      if (attribute.prefix && attribute.prefix !== "xmlns" && attribute.prefix !== "xml") {
+        declare(attribute.prefix, attribute.namespaceURI ?? "");
+      }
+    }
+    if (node === this.apex) {
+      for (const inherited of this.inheritedForPrefixList) {
+        if (inherited.prefix === "") {
+          // "#default" in the PrefixList: render the inherited default namespace on the apex.
+          if (!node.prefix || defaultDeclaration !== "") continue;
+          newDefaultNs = inherited.namespaceURI;
+          defaultDeclaration = ` xmlns="${inherited.namespaceURI}"`;
+        } else {
+          declare(inherited.prefix, inherited.namespaceURI);
+        }
+      }
+    }
+    declarations.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
+    const rendered = defaultDeclaration + declarations.map((ns) => ` xmlns:${ns.prefix}="${ns.namespaceURI}"`).join("");
+    return { rendered, newDefaultNs };
+  }
+}
+
+/** Whether `prefix` is bound to `namespaceURI` by the nearest output ancestor (bindings pushed outermost first). */
+function isPrefixInScope(prefixesInScope: readonly NamespacePrefix[], prefix: string, namespaceURI: string): boolean {
+  for (let i = prefixesInScope.length - 1; i >= 0; i--) {
+    const binding = prefixesInScope[i]!;
+    if (binding.prefix === prefix) return binding.namespaceURI === namespaceURI;
+  }
+  return false;
+}

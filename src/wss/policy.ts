@@ -1,0 +1,43 @@
+/**
+ * Which policy governs inbound requests, and which profiles it runs: the
+ * policy named by `default_policy` (outbound → refused); with no policies at
+ * all, every active profile under require_signed + authenticate all. The
+ * profiles are the policy's active ones in ascending `order`.
+ */
+import type { GatewayConfig, SecurityPolicy, WssProfile } from "../config/types.js";
+
+export interface EffectivePolicy {
+  readonly name: string | undefined;
+  readonly requireSigned: boolean;
+  readonly authenticate: "all" | "at_least_one";
+  readonly profiles: readonly WssProfile[];
+}
+
+export type PolicyResult =
+  | { readonly kind: "policy"; readonly policy: EffectivePolicy }
+  | { readonly kind: "outbound"; readonly name: string }
+  | { readonly kind: "unknown"; readonly name: string };
+
+export function selectPolicy(config: GatewayConfig): PolicyResult {
+  if (config.policies.length === 0) {
+    return {
+      kind: "policy",
+      policy: { name: undefined, requireSigned: true, authenticate: "all", profiles: activeInOrder(config.profiles) },
+    };
+  }
+  const name = config.gateway.wsSecurity.defaultPolicy;
+  const policy = config.policies.find((candidate) => candidate.name === name);
+  // The config loader refuses an unknown default_policy; kept here so that the engine fails closed on its own.
+  if (!policy) return { kind: "unknown", name };
+  if (policy.type === "outbound") return { kind: "outbound", name };
+  return { kind: "policy", policy: effective(policy, config) };
+}
+
+function effective(policy: SecurityPolicy, config: GatewayConfig): EffectivePolicy {
+  const named = config.profiles.filter((profile) => policy.profiles.includes(profile.name));
+  return { name: policy.name, requireSigned: policy.requireSigned, authenticate: policy.authenticate, profiles: activeInOrder(named) };
+}
+
+function activeInOrder(profiles: readonly WssProfile[]): WssProfile[] {
+  return profiles.filter((profile) => profile.active).sort((a, b) => a.order - b.order);
+}

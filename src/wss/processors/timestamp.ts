@@ -1,0 +1,61 @@
+/**
+ * Processor: reads the `wsu:Timestamp` of our Security header into a typed
+ * value. At most one Timestamp; it holds exactly one Created and at most one
+ * Expires (BSP R3203, R3224), both xsd:dateTime in UTC ("Z").
+ */
+import type { Element } from "@xmldom/xmldom";
+import { elementChildren } from "../../soap/envelope.js";
+import { NS } from "../../xml/ns.js";
+import { strictText } from "../dom.js";
+
+export interface Timestamp {
+  readonly element: Element;
+  readonly created: Date;
+  readonly expires: Date | undefined;
+}
+
+export type TimestampResult =
+  | { readonly kind: "absent" }
+  | { readonly kind: "timestamp"; readonly timestamp: Timestamp }
+  | { readonly kind: "unreadable"; readonly reason: string };
+
+export function readTimestamp(timestamps: readonly Element[]): TimestampResult {
+  if (timestamps.length === 0) return { kind: "absent" };
+  if (timestamps.length > 1) return unreadable(`${timestamps.length} wsu:Timestamp elements in the Security header`);
+  const element = timestamps[0]!;
+  const createdElements: Element[] = [];
+  const expiresElements: Element[] = [];
+  for (const child of elementChildren(element)) {
+    if (child.namespaceURI === NS.wsu && child.localName === "Created") createdElements.push(child);
+    else if (child.namespaceURI === NS.wsu && child.localName === "Expires") expiresElements.push(child);
+    else return unreadable(`unexpected element ${child.localName} in wsu:Timestamp`);
+  }
+  if (createdElements.length !== 1) return unreadable("wsu:Timestamp needs exactly one wsu:Created");
+  if (expiresElements.length > 1) return unreadable("wsu:Timestamp has more than one wsu:Expires");
+  const created = parseUtcDateTime(strictText(createdElements[0]!) ?? "");
+  if (!created) return unreadable("wsu:Created is not an xsd:dateTime in UTC");
+  let expires: Date | undefined;
+  if (expiresElements[0]) {
+    expires = parseUtcDateTime(strictText(expiresElements[0]) ?? "");
+    if (!expires) return unreadable("wsu:Expires is not an xsd:dateTime in UTC");
+  }
+  return { kind: "timestamp", timestamp: { element, created, expires } };
+}
+
+const UTC_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+
+/** Parses an xsd:dateTime in UTC ("Z"); anything else (offsets, no zone, impossible dates) is undefined. */
+export function parseUtcDateTime(text: string): Date | undefined {
+  const match = UTC_DATE_TIME.exec(text.trim());
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const milliseconds = match[7] ? Number(match[7].slice(0, 3).padEnd(3, "0")) : 0;
+  const time = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
+  const date = new Date(time);
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
+  return date;
+}
+
+function unreadable(reason: string): TimestampResult {
+  return { kind: "unreadable", reason };
+}

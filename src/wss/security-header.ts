@@ -1,0 +1,65 @@
+/**
+ * Finds the `wsse:Security` header block addressed to this receiver and
+ * sorts its direct children by QName. A block is ours when it names no
+ * actor (SOAP 1.1) / role (SOAP 1.2), or names the "next" / ultimate
+ * receiver role, which includes us. Blocks for other actors are ignored
+ * entirely: nothing inside them counts (a signature there signs nothing for
+ * us). Two blocks for us are ambiguous and refused.
+ */
+import type { Element } from "@xmldom/xmldom";
+import { elementChildren, type SoapEnvelope } from "../soap/envelope.js";
+import { attributeNS } from "./dom.js";
+import { NS, SOAP12_ROLE_NEXT, SOAP12_ROLE_ULTIMATE_RECEIVER, SOAP_ACTOR_NEXT } from "../xml/ns.js";
+
+export interface SecurityHeader {
+  readonly element: Element;
+  /** Direct children, by kind, in document order. */
+  readonly signatures: readonly Element[];
+  readonly timestamps: readonly Element[];
+  readonly usernameTokens: readonly Element[];
+  readonly binarySecurityTokens: readonly Element[];
+}
+
+export type SecurityHeaderResult =
+  | { readonly kind: "found"; readonly header: SecurityHeader }
+  | { readonly kind: "absent"; readonly ignoredForOtherActors: number }
+  | { readonly kind: "ambiguous"; readonly reason: string };
+
+export function findSecurityHeader(envelope: SoapEnvelope): SecurityHeaderResult {
+  if (!envelope.header) return { kind: "absent", ignoredForOtherActors: 0 };
+  const ours: Element[] = [];
+  let ignoredForOtherActors = 0;
+  for (const block of elementChildren(envelope.header)) {
+    if (block.namespaceURI !== NS.wsse || block.localName !== "Security") continue;
+    if (isTargetedAtUs(block, envelope)) ours.push(block);
+    else ignoredForOtherActors++;
+  }
+  if (ours.length > 1) return { kind: "ambiguous", reason: `${ours.length} wsse:Security headers address this receiver` };
+  const element = ours[0];
+  if (!element) return { kind: "absent", ignoredForOtherActors };
+  return { kind: "found", header: sortChildren(element) };
+}
+
+function isTargetedAtUs(block: Element, envelope: SoapEnvelope): boolean {
+  if (envelope.version === "1.1") {
+    const actor = attributeNS(block, NS.soap11, "actor");
+    return actor === undefined || actor.trim() === SOAP_ACTOR_NEXT;
+  }
+  const role = attributeNS(block, NS.soap12, "role");
+  return role === undefined || [SOAP12_ROLE_ULTIMATE_RECEIVER, SOAP12_ROLE_NEXT].includes(role.trim());
+}
+
+function sortChildren(element: Element): SecurityHeader {
+  const signatures: Element[] = [];
+  const timestamps: Element[] = [];
+  const usernameTokens: Element[] = [];
+  const binarySecurityTokens: Element[] = [];
+  for (const child of elementChildren(element)) {
+    const qname = `${child.namespaceURI ?? ""} ${child.localName}`;
+    if (qname === `${NS.ds} Signature`) signatures.push(child);
+    else if (qname === `${NS.wsu} Timestamp`) timestamps.push(child);
+    else if (qname === `${NS.wsse} UsernameToken`) usernameTokens.push(child);
+    else if (qname === `${NS.wsse} BinarySecurityToken`) binarySecurityTokens.push(child);
+  }
+  return { element, signatures, timestamps, usernameTokens, binarySecurityTokens };
+}
