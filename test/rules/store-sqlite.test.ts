@@ -1,0 +1,279 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import Database from "better-sqlite3";
+import { openStore } from "../../src/store/open.js";
+import type { Row, Store, StoreTransaction } from "../../src/store/types.js";
+import { INCIDENT, tableDef } from "../helpers/table-fixture.js";
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "wss-gateway-sqlite-"));
+});
+after(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let fileCounter = 0;
+function freshPath(): string {
+  fileCounter += 1;
+  return join(dir, `nested-${fileCounter}`, "deeper", "gateway.db");
+}
+
+function sysId(n: number): string {
+  return n.toString(16).padStart(32, "0");
+}
+
+function record(n: number, values: Record<string, string | number | boolean | null> = {}): Row {
+  return new Map<string, string | number | boolean | null>([
+    ["sys_id", sysId(n)],
+    ["sys_created_on", "2024-01-01 00:00:00"],
+    ["sys_created_by", "tester"],
+    ["sys_updated_on", "2024-01-01 00:00:00"],
+    ["sys_updated_by", "tester"],
+    ...Object.entries(values),
+  ]);
+}
+
+async function withStore<T>(path: string, fn: (store: Store) => Promise<T>, tables = [INCIDENT]): Promise<T> {
+  const store = await openStore(`sqlite:${path}`);
+  try {
+    await store.ensureTables(tables);
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+describe("openStore", () => {
+  test("sqlite:PATH creates the parent directory and the database file, in WAL mode", async () => {
+    const path = freshPath();
+    await withStore(path, async (store) => store.ping());
+    assert.ok(existsSync(path));
+    const db = new Database(path, { readonly: true });
+    try {
+      assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    } finally {
+      db.close();
+    }
+  });
+
+  test("the table has the system columns, sys_id as primary key, and the configured columns", async () => {
+    const path = freshPath();
+    await withStore(path, async () => undefined);
+    const db = new Database(path, { readonly: true });
+    try {
+      const columns = db.prepare('PRAGMA table_info("incident")').all() as { name: string; type: string; pk: number }[];
+      assert.deepEqual(
+        columns.map((column) => `${column.name}:${column.type}${column.pk ? ":pk" : ""}`),
+        [
+          "number:TEXT", "short_description:TEXT", "priority:INTEGER", "cost:REAL", "active:INTEGER", "opened_at:TEXT",
+          "sys_id:TEXT:pk", "sys_created_on:TEXT", "sys_created_by:TEXT", "sys_updated_on:TEXT", "sys_updated_by:TEXT",
+        ],
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  test("an unsupported URL is refused", async () => {
+    await assert.rejects(openStore("mysql://localhost/db"), { message: "unsupported store URL: use sqlite:PATH or postgres://…" });
+    await assert.rejects(openStore("sqlite:"), { message: "store URL sqlite: needs a file path" });
+  });
+
+  test("after close the store refuses work", async () => {
+    const store = await openStore(`sqlite:${freshPath()}`);
+    await store.close();
+    await assert.rejects(store.ping(), { message: "store is closed" });
+  });
+});
+
+describe("schema on restart", () => {
+  test("a column added to the configuration is added to the existing table; rows are kept", async () => {
+    const path = freshPath();
+    await withStore(path, (store) => store.transaction((tx) => tx.insert(INCIDENT, record(1, { number: "INC1" }))));
+    const extended = tableDef("incident", [...INCIDENT.columns.values(), { name: "category", type: "string", maxLength: 40 }]);
+    await withStore(
+      path,
+      async (store) => {
+        await store.transaction((tx) => tx.insert(extended, record(2, { number: "INC2", category: "network" })));
+        const rows = await store.transaction((tx) => tx.select(extended, { filter: { kind: "all" }, orderBy: [], offset: 0, limit: 10 }));
+        assert.deepEqual(rows.map((row) => [row.get("number"), row.get("category")]), [["INC1", null], ["INC2", "network"]]);
+      },
+      [extended],
+    );
+  });
+
+  test("a column whose configured type changed is refused, naming both types", async () => {
+    const path = freshPath();
+    await withStore(path, async () => undefined);
+    const changed = tableDef("incident", [{ name: "priority", type: "string", maxLength: undefined }]);
+    const store = await openStore(`sqlite:${path}`);
+    try {
+      await assert.rejects(store.ensureTables([changed]), {
+        message: "table incident: column priority is stored as INTEGER, but the configuration makes it string (TEXT)",
+      });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("transactions", () => {
+  let store: Store;
+  before(async () => {
+    store = await openStore(`sqlite:${freshPath()}`);
+    await store.ensureTables([INCIDENT]);
+  });
+  after(async () => {
+    await store.close();
+  });
+  const countAll = () => store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }));
+  const clear = () => store.transaction((tx) => tx.delete(INCIDENT, { kind: "all" }));
+
+  test("a throwing transaction is rolled back: nothing it wrote remains", async () => {
+    await clear();
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.insert(INCIDENT, record(1));
+        await tx.insert(INCIDENT, record(2));
+        throw new Error("boom");
+      }),
+      { message: "boom" },
+    );
+    assert.equal(await countAll(), 0);
+  });
+
+  test("a transaction object cannot be used after its transaction ended", async () => {
+    let leaked: StoreTransaction | undefined;
+    await store.transaction(async (tx) => {
+      leaked = tx;
+    });
+    await assert.rejects(leaked!.count(INCIDENT, { kind: "all" }), { message: "transaction has ended" });
+  });
+
+  test("concurrent transactions do not interleave on the one connection", async () => {
+    await clear();
+    const events: string[] = [];
+    const slow = store.transaction(async (tx) => {
+      events.push("A begins");
+      await tx.insert(INCIDENT, record(10));
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      events.push(`A sees ${await tx.count(INCIDENT, { kind: "all" })}`);
+      throw new Error("A fails after waiting");
+    });
+    const fast = store.transaction(async (tx) => {
+      events.push(`B begins and sees ${await tx.count(INCIDENT, { kind: "all" })}`);
+      await tx.insert(INCIDENT, record(11));
+      events.push("B ends");
+    });
+    await assert.rejects(slow, { message: "A fails after waiting" });
+    await fast;
+    assert.deepEqual(events, ["A begins", "A sees 1", "B begins and sees 0", "B ends"]);
+    assert.equal(await countAll(), 1);
+  });
+
+  test("a failed transaction does not block the next one", async () => {
+    await clear();
+    await assert.rejects(store.transaction(async () => Promise.reject(new Error("first fails"))));
+    await store.transaction((tx) => tx.insert(INCIDENT, record(20)));
+    assert.equal(await countAll(), 1);
+  });
+
+  test("a second connection on the same file (another process) sees only committed work", async () => {
+    const path = freshPath();
+    const owner = await openStore(`sqlite:${path}`);
+    await owner.ensureTables([INCIDENT]);
+    const other = new Database(path, { readonly: true });
+    try {
+      await owner.transaction(async (tx) => {
+        await tx.insert(INCIDENT, record(30));
+        assert.equal((other.prepare('SELECT COUNT(*) AS n FROM "incident"').get() as { n: number }).n, 0);
+      });
+      assert.equal((other.prepare('SELECT COUNT(*) AS n FROM "incident"').get() as { n: number }).n, 1);
+    } finally {
+      other.close();
+      await owner.close();
+    }
+  });
+});
+
+describe("query model on SQLite", () => {
+  let store: Store;
+  before(async () => {
+    store = await openStore(`sqlite:${freshPath()}`);
+    await store.ensureTables([INCIDENT]);
+    await store.transaction(async (tx) => {
+      await tx.insert(INCIDENT, record(1, { number: "A", short_description: "50% off_sale", priority: 1, cost: 1.25, active: true, opened_at: "2024-01-01 00:00:00" }));
+      await tx.insert(INCIDENT, record(2, { number: "B", short_description: "5000 offsale", priority: 2, cost: null, active: false }));
+      await tx.insert(INCIDENT, record(3, { number: "C", short_description: "", priority: null, active: null }));
+    });
+  });
+  after(async () => {
+    await store.close();
+  });
+
+  async function numbersWhere(filter: Parameters<StoreTransaction["count"]>[1]): Promise<unknown[]> {
+    const rows = await store.transaction((tx) =>
+      tx.select(INCIDENT, { filter, orderBy: [{ column: "number", direction: "asc" }], offset: 0, limit: 10 }),
+    );
+    return rows.map((row) => row.get("number"));
+  }
+
+  test("values come back in their types: booleans, numbers, datetimes, nulls", async () => {
+    const [row] = await store.transaction((tx) =>
+      tx.select(INCIDENT, { filter: { kind: "compare", column: "number", op: "=", value: "A" }, orderBy: [], offset: 0, limit: 1 }),
+    );
+    assert.equal(row!.get("active"), true);
+    assert.equal(row!.get("priority"), 1);
+    assert.equal(row!.get("cost"), 1.25);
+    assert.equal(row!.get("opened_at"), "2024-01-01 00:00:00");
+    const [empty] = await store.transaction((tx) =>
+      tx.select(INCIDENT, { filter: { kind: "compare", column: "number", op: "=", value: "C" }, orderBy: [], offset: 0, limit: 1 }),
+    );
+    assert.equal(empty!.get("active"), null);
+    assert.equal(empty!.get("cost"), null);
+  });
+
+  test("text matches escape % and _ and ignore ASCII case", async () => {
+    assert.deepEqual(await numbersWhere({ kind: "text", column: "short_description", match: "contains", text: "0% OFF_" }), ["A"]);
+    assert.deepEqual(await numbersWhere({ kind: "text", column: "short_description", match: "startsWith", text: "5_" }), []);
+    assert.deepEqual(await numbersWhere({ kind: "text", column: "short_description", match: "endsWith", text: "SALE" }), ["A", "B"]);
+  });
+
+  test("!= also matches empty values; isEmpty covers NULL and '' for strings", async () => {
+    assert.deepEqual(await numbersWhere({ kind: "compare", column: "priority", op: "!=", value: 1 }), ["B", "C"]);
+    assert.deepEqual(await numbersWhere({ kind: "isEmpty", column: "short_description" }), ["C"]);
+    assert.deepEqual(await numbersWhere({ kind: "isNotEmpty", column: "cost" }), ["A"]);
+    assert.deepEqual(await numbersWhere({ kind: "compare", column: "active", op: "=", value: false }), ["B"]);
+  });
+
+  test("an empty IN list and an empty OR match nothing; an empty AND matches everything", async () => {
+    assert.deepEqual(await numbersWhere({ kind: "in", column: "priority", values: [] }), []);
+    assert.deepEqual(await numbersWhere({ kind: "or", filters: [] }), []);
+    assert.deepEqual(await numbersWhere({ kind: "and", filters: [] }), ["A", "B", "C"]);
+  });
+
+  test("update answers how many records matched; aggregate groups with empties first", async () => {
+    const changed = await store.transaction((tx) =>
+      tx.update(INCIDENT, { kind: "compare", column: "number", op: "=", value: "Z" }, new Map([["priority", 9]])),
+    );
+    assert.equal(changed, 0);
+    const groups = await store.transaction((tx) =>
+      tx.aggregate(INCIDENT, { filter: { kind: "all" }, groupBy: ["active"], measures: [{ kind: "countRows" }, { kind: "ofColumn", fn: "max", column: "priority" }] }),
+    );
+    assert.deepEqual(
+      groups.map((group) => [group.group.get("active"), ...group.values]),
+      [[null, 1, null], [false, 1, 2], [true, 1, 1]],
+    );
+  });
+
+  test("a column name the table lacks never reaches SQL", async () => {
+    await assert.rejects(
+      store.transaction((tx) => tx.count(INCIDENT, { kind: "compare", column: 'number" OR 1=1 --', op: "=", value: "x" })),
+      { message: 'no column number" OR 1=1 -- in table incident' },
+    );
+  });
+});
