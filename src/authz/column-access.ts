@@ -71,7 +71,10 @@ export function buildColumnAccess(input: ColumnAccessInput): { access: ColumnAcc
   };
 }
 
-/** One line per column decided by a field rule, and one for the columns that follow the record rule. */
+/**
+ * One line per field rule outcome (columns decided alike are listed together),
+ * and one for the columns that follow the record rule.
+ */
 function traceFieldRules(
   acls: readonly AclRule[],
   table: string,
@@ -82,7 +85,7 @@ function traceFieldRules(
   if (!hasFieldRules(acls, table, operation)) {
     return [`no ${operation} field rules for ${table}: every column follows the record rule`];
   }
-  const steps: string[] = [];
+  const columnsByOutcome = new Map<string, string[]>();
   const followRecordRule: string[] = [];
   for (const column of columns) {
     const check = evaluateFieldAcl(acls, table, column, operation, user);
@@ -91,17 +94,21 @@ function traceFieldRules(
         followRecordRule.push(column);
         break;
       case "passed":
-        steps.push(`column ${column} ${operation} allowed: ${check.step}`);
+      case "refused": {
+        const verdict = check.kind === "passed" ? "allowed" : operation === "read" ? "hidden" : "refused";
+        const outcome = `${operation} ${verdict}: ${check.step}`;
+        columnsByOutcome.set(outcome, [...(columnsByOutcome.get(outcome) ?? []), column]);
         break;
-      case "refused":
-        steps.push(`column ${column} ${operation} ${operation === "read" ? "hidden" : "refused"}: ${check.step}`);
-        break;
+      }
       default: {
         const unreachable: never = check;
         throw new Error(`unexpected field check ${String(unreachable)}`);
       }
     }
   }
+  const steps = [...columnsByOutcome].map(
+    ([outcome, decided]) => `${decided.length === 1 ? "column" : "columns"} ${decided.join(", ")} ${outcome}`,
+  );
   if (followRecordRule.length > 0) {
     steps.push(`no ${operation} field rule for ${followRecordRule.join(", ")}: allowed by the record rule`);
   }

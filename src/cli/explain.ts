@@ -184,7 +184,7 @@ async function explainRequest(input: ExplainInput): Promise<Verdict> {
     print(`5. session user: refused: ${session.reason}`);
     return { kind: "soap-fault", fault: "authenticationFailed" };
   }
-  const bound = session.user.userName !== basic.user.userName ? " (bound by WS-Security)" : " (the basic user)";
+  const bound = decision.kind === "admitted" && decision.sessionUser !== undefined ? " (bound by WS-Security)" : " (the basic user)";
   print(`5. session user: ${session.user.userName}${bound}`);
 
   const selected = selectOperation(envelope.envelope, table);
@@ -268,7 +268,6 @@ function printWsSecurity(decision: WssDecision, print: (line: string) => void): 
       print(`4. WS-Security: ${decision.kind}, policy ${decision.policy === undefined ? "(none defined)" : `"${decision.policy}"`}`);
       for (const step of decision.steps) print(`   - ${step}`);
       for (const profile of decision.profiles) print(`   profile ${describeProfile(profile)}`);
-      if (decision.kind === "admitted" && decision.sessionUser !== undefined) print(`   binds the session to ${decision.sessionUser}`);
       return;
     }
     default: {
