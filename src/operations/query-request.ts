@@ -111,8 +111,8 @@ function rowWindow(controls: ReadonlyMap<QueryControl, string>, defaultLimit: nu
     throw clientFault(`__last_row - __first_row must be at most ${MAX_ROW_LIMIT}`);
   }
   if (limit !== undefined && limit > MAX_ROW_LIMIT) throw clientFault(`__limit must be at most ${MAX_ROW_LIMIT}`);
-  const effective = Math.min(limit ?? MAX_ROW_LIMIT, span ?? MAX_ROW_LIMIT, limit === undefined && span === undefined ? defaultLimit : MAX_ROW_LIMIT);
-  return { offset: firstRow, limit: effective };
+  const rows = Math.min(limit ?? Infinity, span ?? Infinity);
+  return { offset: firstRow, limit: Number.isFinite(rows) ? rows : defaultLimit };
 }
 
 function wholeNumber(controls: ReadonlyMap<QueryControl, string>, control: QueryControl): number | undefined {

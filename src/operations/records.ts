@@ -4,7 +4,7 @@ import { clientFault } from "../soap/faults.js";
 import { findColumn, isSystemColumn, SYSTEM_COLUMN_DEFS, type Row, type StoredValue } from "../store/types.js";
 import { isReadable, requireWritable, type ColumnAccess } from "./access.js";
 import { unknownField } from "./query-request.js";
-import { childText, refuseRepeats, requestChildren, type RequestChild } from "./request-elements.js";
+import { childText, refuseRepeats, type RequestChild } from "./request-elements.js";
 import type { ResponseItem } from "./types.js";
 import { formatStoredValue, parseColumnValue, parseSysId, quoteClientText } from "./values.js";
 
@@ -65,5 +65,3 @@ export function recordItems(table: TableDef, row: Row, access: ColumnAccess): Re
     .filter((column) => row.has(column.name) && isReadable(access, column.name))
     .map((column) => ({ name: column.name, value: formatStoredValue(row.get(column.name) ?? null) }));
 }
-
-export { requestChildren };

@@ -53,8 +53,9 @@ export function insertSql(table: TableDef, row: Row, dialect: SqlDialect): SqlSt
   const names: string[] = [];
   const placeholders: string[] = [];
   for (const [name, value] of row) {
-    names.push(quoteIdentifier(requireColumn(table, name).name));
-    placeholders.push(params.add(requireColumn(table, name).type, value));
+    const column = requireColumn(table, name);
+    names.push(quoteIdentifier(column.name));
+    placeholders.push(params.add(column.type, value));
   }
   return {
     text: `INSERT INTO ${quoteIdentifier(table.name)} (${names.join(", ")}) VALUES (${placeholders.join(", ")})`,

@@ -48,9 +48,8 @@ export const sqliteDialect: SqlDialect = {
   placeholder: () => "?",
   caseInsensitiveLike: "LIKE",
   columnType: (type) => SQLITE_COLUMN_TYPES[type],
-  encode(type: ColumnType, value: PresentValue): unknown {
+  encode(_type: ColumnType, value: PresentValue): unknown {
     if (typeof value === "boolean") return value ? 1 : 0;
-    if (type === "boolean" && typeof value === "number") return value === 0 ? 0 : 1;
     return value;
   },
   decode(type: ColumnType, raw: unknown): StoredValue {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, test } from "node:test";
+import Database from "better-sqlite3";
 import { SoapFault } from "../../src/soap/faults.js";
 import type { ColumnAccess } from "../../src/operations/index.js";
 import { OPERATIONS } from "../../src/operations/index.js";
@@ -278,16 +279,19 @@ describe("insertMultiple", () => {
   });
 
   test("a store failure on a later record rolls back the earlier ones", async () => {
-    // A table whose store type disagrees with its definition makes the second insert fail inside the transaction.
-    const before = await countRows(t.store);
-    await assert.rejects(
-      t.store.transaction(async (tx) => {
-        await tx.insert(INCIDENT, new Map([["sys_id", "a".repeat(32)]]));
-        await tx.insert(INCIDENT, new Map([["sys_id", "a".repeat(32)]]));
-      }),
-      /UNIQUE constraint failed/,
-    );
-    assert.equal(await countRows(t.store), before);
+    // Another process's trigger makes the store itself refuse the third record, after two were inserted.
+    const db = new Database(t.path);
+    db.exec(`CREATE TRIGGER refuse_boom BEFORE INSERT ON "incident" WHEN NEW."number" = 'BOOM' BEGIN SELECT RAISE(ABORT, 'refused by trigger'); END`);
+    try {
+      await assert.rejects(
+        t.run("<insertMultiple><record><number>A1</number></record><record><number>A2</number></record><record><number>BOOM</number></record></insertMultiple>"),
+        /refused by trigger/,
+      );
+      assert.equal(await countRows(t.store), 0);
+    } finally {
+      db.exec("DROP TRIGGER refuse_boom");
+      db.close();
+    }
   });
 
   test("anything but record children → client fault", async () => {
