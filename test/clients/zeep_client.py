@@ -115,7 +115,7 @@ def roundtrip(wsdl_url, user, password, port_name):
     call("aggregate", "aggregate", COUNT="*", GROUP_BY="priority")
     call("deleteRecord", "deleteRecord", sys_id=sys_id)
     call("deleteMultiple", "deleteMultiple", priority=3)
-    call("getKeys_after_delete", "getKeys")
+    call("getKeys_after_delete", "getKeys", __encoded_query="numberININC0001,INC0002,INC0003")
     return {"binding": type(service._binding).__name__, "steps": steps}
 
 
