@@ -33,10 +33,11 @@ export interface TestStore {
   close(): Promise<void>;
 }
 
-export async function openTestStore(tables: readonly TableDef[] = [INCIDENT]): Promise<TestStore> {
+/** A fresh SQLite file in a temp dir, or the store at `storeUrl` (e.g. a throw-away PostgreSQL database). */
+export async function openTestStore(tables: readonly TableDef[] = [INCIDENT], storeUrl?: string): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), "wss-gateway-store-"));
   const path = join(dir, "data", "gateway.db");
-  const store = await openStore(`sqlite:${path}`);
+  const store = await openStore(storeUrl ?? `sqlite:${path}`);
   await store.ensureTables(tables);
   const clock = new ManualClock("2024-03-01T10:00:00Z");
   return {
