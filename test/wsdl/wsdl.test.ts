@@ -560,6 +560,22 @@ describe("WS-SecurityPolicy implied by the active security policy (SPEC §5)", (
     ]);
   });
 
+  it("the policy reveals no profile name, certificate path or user", () => {
+    const config = loadFixture({
+      gateway: SECURE_GATEWAY_YAML,
+      profiles: PROFILES_YAML,
+      policies: policiesYaml({
+        requireSigned: true,
+        authenticate: "at_least_one",
+        profiles: ["Partner certificate", "Partner credentials"],
+      }),
+    });
+    const wsdl = wsdlOf(config);
+    for (const secretish of ["Partner", "partner.pem", "alice", "BEGIN CERTIFICATE", "Default Security Policy"]) {
+      assert.equal(wsdl.includes(secretish), false, secretish);
+    }
+  });
+
   it("every binding operation's input references the policy by its wsu:Id; outputs carry no policy", () => {
     const config = loadFixture({
       gateway: SECURE_GATEWAY_YAML,
