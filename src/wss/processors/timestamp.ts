@@ -1,7 +1,7 @@
 /**
  * Processor: reads the `wsu:Timestamp` of our Security header into a typed
  * value. At most one Timestamp; it holds exactly one Created and at most one
- * Expires (BSP R3203, R3224), both xsd:dateTime in UTC ("Z").
+ * Expires (BSP R3203, R3224), both xsd:dateTime with a time zone.
  */
 import type { Element } from "@xmldom/xmldom";
 import { elementChildren } from "../../soap/envelope.js";
@@ -32,28 +32,39 @@ export function readTimestamp(timestamps: readonly Element[]): TimestampResult {
   }
   if (createdElements.length !== 1) return unreadable("wsu:Timestamp needs exactly one wsu:Created");
   if (expiresElements.length > 1) return unreadable("wsu:Timestamp has more than one wsu:Expires");
-  const created = parseUtcDateTime(strictText(createdElements[0]!) ?? "");
-  if (!created) return unreadable("wsu:Created is not an xsd:dateTime in UTC");
+  const created = parseZonedDateTime(strictText(createdElements[0]!) ?? "");
+  if (!created) return unreadable("wsu:Created is not an xsd:dateTime with a time zone");
   let expires: Date | undefined;
   if (expiresElements[0]) {
-    expires = parseUtcDateTime(strictText(expiresElements[0]) ?? "");
-    if (!expires) return unreadable("wsu:Expires is not an xsd:dateTime in UTC");
+    expires = parseZonedDateTime(strictText(expiresElements[0]) ?? "");
+    if (!expires) return unreadable("wsu:Expires is not an xsd:dateTime with a time zone");
   }
   return { kind: "timestamp", timestamp: { element, created, expires } };
 }
 
-const UTC_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+const DATE_TIME_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
-/** Parses an xsd:dateTime in UTC ("Z"); anything else (offsets, no zone, impossible dates) is undefined. */
-export function parseUtcDateTime(text: string): Date | undefined {
-  const match = UTC_DATE_TIME.exec(text.trim());
+/**
+ * Parses an xsd:dateTime that names its time zone: "Z" (what BSP asks for)
+ * or an offset such as "+00:00" (what zeep sends). Without a zone the
+ * instant is unknown, so it is refused, as are impossible dates.
+ */
+export function parseZonedDateTime(text: string): Date | undefined {
+  const match = DATE_TIME_WITH_ZONE.exec(text.trim());
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
   const milliseconds = match[7] ? Number(match[7].slice(0, 3).padEnd(3, "0")) : 0;
-  const time = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
-  const date = new Date(time);
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day || hour > 23 || minute > 59 || second > 59) return undefined;
-  return date;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
+  if (new Date(utc).getUTCDate() !== day) return undefined;
+  const zone = match[8]!;
+  let offsetMinutes = 0;
+  if (zone !== "Z") {
+    const [offsetHours, offsetRest] = zone.slice(1).split(":").map(Number) as [number, number];
+    if (offsetHours > 14 || offsetRest > 59) return undefined;
+    offsetMinutes = (zone.startsWith("-") ? -1 : 1) * (offsetHours * 60 + offsetRest);
+  }
+  return new Date(utc - offsetMinutes * 60_000);
 }
 
 function unreadable(reason: string): TimestampResult {

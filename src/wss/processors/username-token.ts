@@ -7,7 +7,7 @@ import type { Element } from "@xmldom/xmldom";
 import { elementChildren } from "../../soap/envelope.js";
 import { NS, WSS_TYPES } from "../../xml/ns.js";
 import { attribute, decodeBase64Strict, strictText } from "../dom.js";
-import { parseUtcDateTime } from "./timestamp.js";
+import { parseZonedDateTime } from "./timestamp.js";
 
 export type UsernameTokenPassword =
   | { readonly kind: "text"; readonly value: string }
@@ -55,8 +55,8 @@ export function readUsernameToken(tokens: readonly Element[]): UsernameTokenResu
   let created: UsernameToken["created"];
   if (fields.Created[0]) {
     const text = strictText(fields.Created[0]) ?? "";
-    const date = parseUtcDateTime(text);
-    if (!date) return missing("wsu:Created is not an xsd:dateTime in UTC");
+    const date = parseZonedDateTime(text);
+    if (!date) return missing("wsu:Created is not an xsd:dateTime with a time zone");
     created = { text, date };
   }
 

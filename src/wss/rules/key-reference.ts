@@ -141,6 +141,11 @@ function readX509Data(x509Data: Element, style: string): KeyReference {
       if (!value) return unreadable("ds:X509SKI is not base64 text");
       identifiers.push({ kind: "subject-key-identifier", value });
     } else if (is(child, NS.ds, "X509IssuerSerial")) {
+      if (isEmptyIssuerSerial(child)) {
+        // zeep sends an empty X509IssuerSerial next to the X509Certificate: it names nothing.
+        ignored++;
+        continue;
+      }
       const issuerSerial = readIssuerSerial(child);
       if (issuerSerial.kind === "unreadable") return issuerSerial;
       identifiers.push(issuerSerial);
@@ -169,6 +174,10 @@ function readIssuerSerial(issuerSerial: Element): (CertificateIdentifier & { kin
     return unreadable("X509IssuerSerial is not readable");
   }
   return { kind: "issuer-serial", issuer, serial: BigInt(serialText) };
+}
+
+function isEmptyIssuerSerial(issuerSerial: Element): boolean {
+  return elementChildren(issuerSerial).every((child) => (strictText(child) ?? "x").trim() === "");
 }
 
 function decodeBase64Text(element: Element): Buffer | undefined {
