@@ -14,6 +14,9 @@ export const NS = {
   wsp: "http://www.w3.org/ns/ws-policy",
   sp: "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702",
   xmlns: "http://www.w3.org/2000/xmlns/",
+  xml: "http://www.w3.org/XML/1998/namespace",
+  /** ec:InclusiveNamespaces of exclusive c14n. */
+  excC14n: "http://www.w3.org/2001/10/xml-exc-c14n#",
 } as const;
 
 /** The namespace of a published table's operations. */
