@@ -12,11 +12,12 @@
  */
 import type { Element } from "@xmldom/xmldom";
 import { C14nCanonicalization, ExclusiveCanonicalization, type NamespacePrefix } from "xml-crypto";
+import { DSIG_ALGORITHMS, NS } from "../xml/ns.js";
 
 export const C14N_ALGORITHMS = {
-  exclusive: "http://www.w3.org/2001/10/xml-exc-c14n#",
-  inclusive10: "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
-  inclusive11: "http://www.w3.org/2006/12/xml-c14n11",
+  exclusive: DSIG_ALGORITHMS.c14n.exclusive,
+  inclusive10: DSIG_ALGORITHMS.c14n.inclusive,
+  inclusive11: DSIG_ALGORITHMS.c14n.inclusive11,
 } as const;
 
 export type C14nAlgorithm = (typeof C14N_ALGORITHMS)[keyof typeof C14N_ALGORITHMS];
@@ -81,8 +82,6 @@ function inheritedNamespaces(element: Element): NamespacePrefix[] {
 }
 
 const ELEMENT_NODE = 1;
-const XMLNS_NS = "http://www.w3.org/2000/xmlns/";
-const XML_NS = "http://www.w3.org/XML/1998/namespace";
 
 interface AttributeLike {
   readonly name: string;
@@ -101,13 +100,13 @@ function attributesOf(element: Element): AttributeLike[] {
 /** "" for `xmlns`, the prefix for `xmlns:p`, undefined for an ordinary attribute. */
 function namespaceDeclarationPrefix(attribute: AttributeLike): string | undefined {
   if (attribute.name === "xmlns") return "";
-  if (attribute.prefix === "xmlns" || attribute.namespaceURI === XMLNS_NS) return attribute.localName ?? undefined;
+  if (attribute.prefix === "xmlns" || attribute.namespaceURI === NS.xmlns) return attribute.localName ?? undefined;
   return undefined;
 }
 
 function hasXmlAttributeOnAncestor(element: Element): boolean {
   for (let ancestor = element.parentNode; ancestor && ancestor.nodeType === ELEMENT_NODE; ancestor = ancestor.parentNode) {
-    if (attributesOf(ancestor as Element).some((attribute) => attribute.namespaceURI === XML_NS)) return true;
+    if (attributesOf(ancestor as Element).some((attribute) => attribute.namespaceURI === NS.xml)) return true;
   }
   return false;
 }

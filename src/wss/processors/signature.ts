@@ -25,7 +25,6 @@ import {
   type TransformChain,
 } from "../rules/algorithms.js";
 
-const EXC_C14N_NS = "http://www.w3.org/2001/10/xml-exc-c14n#";
 
 export interface SignatureReference {
   /** The id named by URI="#id". */
@@ -167,7 +166,7 @@ type PrefixListResult = { readonly kind: "prefixes"; readonly prefixList: readon
 function readPrefixList(method: Element, algorithm: string): PrefixListResult {
   if (algorithm !== C14N_ALGORITHMS.exclusive) return readNoChildren(method);
   const children = elementChildren(method);
-  const inclusive = childrenNamed(method, EXC_C14N_NS, "InclusiveNamespaces");
+  const inclusive = childrenNamed(method, NS.excC14n, "InclusiveNamespaces");
   if (children.length !== inclusive.length || inclusive.length > 1) return invalid("unexpected content in an exclusive c14n method");
   const list = inclusive[0] ? attribute(inclusive[0], "PrefixList") ?? "" : "";
   return { kind: "prefixes", prefixList: list.split(/[ \t\r\n]+/).filter((prefix) => prefix !== "") };

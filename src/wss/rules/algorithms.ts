@@ -8,6 +8,7 @@
  * element, which WS-Security never does and we refuse) followed by at most
  * one c14n; XPath, XSLT, Base64, STR-Transform or any other → refused.
  */
+import { DSIG_ALGORITHMS } from "../../xml/ns.js";
 import { C14N_ALGORITHMS, isC14nAlgorithm, type C14nAlgorithm } from "../c14n.js";
 
 export type HashName = "sha1" | "sha256" | "sha384" | "sha512";
@@ -25,24 +26,24 @@ export interface SignatureAlgorithm {
 }
 
 const DIGESTS: readonly DigestAlgorithm[] = [
-  { uri: "http://www.w3.org/2000/09/xmldsig#sha1", hash: "sha1", digestBytes: 20 },
-  { uri: "http://www.w3.org/2001/04/xmlenc#sha256", hash: "sha256", digestBytes: 32 },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#sha384", hash: "sha384", digestBytes: 48 },
-  { uri: "http://www.w3.org/2001/04/xmlenc#sha512", hash: "sha512", digestBytes: 64 },
+  { uri: DSIG_ALGORITHMS.digest.sha1, hash: "sha1", digestBytes: 20 },
+  { uri: DSIG_ALGORITHMS.digest.sha256, hash: "sha256", digestBytes: 32 },
+  { uri: DSIG_ALGORITHMS.digest.sha384, hash: "sha384", digestBytes: 48 },
+  { uri: DSIG_ALGORITHMS.digest.sha512, hash: "sha512", digestBytes: 64 },
 ];
 
 const SIGNATURES: readonly SignatureAlgorithm[] = [
-  { uri: "http://www.w3.org/2000/09/xmldsig#rsa-sha1", keyType: "rsa", hash: "sha1" },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256", keyType: "rsa", hash: "sha256" },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384", keyType: "rsa", hash: "sha384" },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512", keyType: "rsa", hash: "sha512" },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha1", keyType: "ec", hash: "sha1" },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256", keyType: "ec", hash: "sha256" },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384", keyType: "ec", hash: "sha384" },
-  { uri: "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512", keyType: "ec", hash: "sha512" },
+  { uri: DSIG_ALGORITHMS.signature.rsaSha1, keyType: "rsa", hash: "sha1" },
+  { uri: DSIG_ALGORITHMS.signature.rsaSha256, keyType: "rsa", hash: "sha256" },
+  { uri: DSIG_ALGORITHMS.signature.rsaSha384, keyType: "rsa", hash: "sha384" },
+  { uri: DSIG_ALGORITHMS.signature.rsaSha512, keyType: "rsa", hash: "sha512" },
+  { uri: DSIG_ALGORITHMS.signature.ecdsaSha1, keyType: "ec", hash: "sha1" },
+  { uri: DSIG_ALGORITHMS.signature.ecdsaSha256, keyType: "ec", hash: "sha256" },
+  { uri: DSIG_ALGORITHMS.signature.ecdsaSha384, keyType: "ec", hash: "sha384" },
+  { uri: DSIG_ALGORITHMS.signature.ecdsaSha512, keyType: "ec", hash: "sha512" },
 ];
 
-export const ENVELOPED_SIGNATURE_TRANSFORM = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
+export const ENVELOPED_SIGNATURE_TRANSFORM = DSIG_ALGORITHMS.transform.envelopedSignature;
 
 export type AlgorithmCheck<T> = { readonly kind: "allowed"; readonly algorithm: T } | { readonly kind: "refused"; readonly reason: string };
 
