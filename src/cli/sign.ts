@@ -96,11 +96,11 @@ async function signOptionsFrom(flags: SignFlags): Promise<SignOptions> {
   if (flags.key === undefined && (flags["key-reference"] !== undefined || flags["digest-algorithm"] !== undefined)) {
     throw new UsageError(`${flags["key-reference"] !== undefined ? "--key-reference" : "--digest-algorithm"} needs --key and --cert`);
   }
+  if (flags.password !== undefined && flags.username === undefined) throw new UsageError("--password needs --username");
+  if (flags.digest && flags.password === undefined) throw new UsageError("--digest needs --password");
   if (flags.key === undefined && flags.username === undefined && flags.timestamp === undefined) {
     throw new UsageError("nothing to add: give --key and --cert, --username or --timestamp");
   }
-  if (flags.password !== undefined && flags.username === undefined) throw new UsageError("--password needs --username");
-  if (flags.digest && flags.password === undefined) throw new UsageError("--digest needs --password");
 
   const keyReference = flags["key-reference"];
   if (keyReference !== undefined && !isKeyReferenceStyle(keyReference)) {
