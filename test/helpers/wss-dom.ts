@@ -7,7 +7,9 @@
  *   ...
  *   const attacked = dom.xml();
  */
+import { createPrivateKey } from "node:crypto";
 import { DOMParser, XMLSerializer, type Document, type Element } from "@xmldom/xmldom";
+import { computeSignatureValue } from "../../src/wss/sign/index.js";
 
 export interface Tamperable {
   readonly document: Document;
@@ -36,4 +38,15 @@ export function tamperable(xml: string): Tamperable {
     },
     xml: () => new XMLSerializer().serializeToString(document),
   };
+}
+
+/**
+ * Recomputes the SignatureValue of `signature` (exclusive c14n of SignedInfo)
+ * with `keyPem`, after a test edited SignedInfo — so that a refusal proves
+ * the rule under test, not a broken signature.
+ */
+export function resign(signature: Element, keyPem: string, hash: "sha1" | "sha256" = "sha256"): void {
+  const key = createPrivateKey(keyPem);
+  const keyType = key.asymmetricKeyType === "ec" ? "ec" : "rsa";
+  computeSignatureValue(signature, key, keyType, hash, "exclusive");
 }
