@@ -5,7 +5,7 @@
 import type { GatewayConfig } from "../config/types.js";
 import type { BasicUser, GatewayResponse, Route } from "../http/state.js";
 import { canFetchWsdl } from "../authz/authorize.js";
-import { generateWsdl, generateXsd } from "../wsdl/generate.js";
+import { generateWsdl, generateXsd, wsdlInputFor } from "../wsdl/generate.js";
 
 export function describeService(input: {
   readonly config: GatewayConfig;
@@ -20,13 +20,6 @@ export function describeService(input: {
   if (route.kind === "xsd") {
     return { kind: "document", status: 200, contentType: "text/xml; charset=utf-8", body: generateXsd(route.table) };
   }
-  const policy = config.policies.find((p) => p.name === config.gateway.wsSecurity.defaultPolicy);
-  const body = generateWsdl({
-    table: route.table,
-    endpointUrl: input.endpointUrl,
-    policy,
-    profiles: config.profiles,
-    wsSecurityRequired: config.gateway.wsSecurity.required,
-  });
+  const body = generateWsdl(wsdlInputFor(config, route.table, input.endpointUrl));
   return { kind: "document", status: 200, contentType: "text/xml; charset=utf-8", body };
 }
