@@ -17,6 +17,7 @@ import type { ReplayCache } from "../replay/types.js";
 import { CredentialCache } from "../auth/credential-cache.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
+import { recordConfigReload } from "../observability/metrics.js";
 import type { ConfigHolder, GatewayServices } from "./services.js";
 
 export interface GatewayOptions {
@@ -94,9 +95,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       try {
         const next = loadConfig(options.configDir);
         configs.swap(next);
+        recordConfigReload("success");
         logger.info("configuration reloaded");
         return { kind: "reloaded" };
       } catch (error) {
+        recordConfigReload("failure");
         logger.error({ error: error instanceof Error ? error.message : String(error) }, "configuration reload refused; the running configuration stays");
         return { kind: "refused", error: error instanceof Error ? error : new Error(String(error)) };
       }

@@ -25,3 +25,14 @@ export function recordRequestMetrics(audit: AuditRecord): void {
   requests.inc({ outcome, fault: audit.fault ?? "", status: String(audit.status ?? 0) });
   latency.observe({ outcome }, (audit.latencyMs ?? 0) / 1000);
 }
+
+const configReloads = new Counter({
+  name: "wss_gateway_config_reloads_total",
+  help: "Configuration reloads by result (success | failure)",
+  labelNames: ["result"] as const,
+  registers: [registry],
+});
+
+export function recordConfigReload(result: "success" | "failure"): void {
+  configReloads.inc({ result });
+}

@@ -6,7 +6,8 @@
  *   policy (outbound → refused) → our Security header (two → refused)
  *   → one Signature at most → require_signed → active profiles
  *   → Timestamp window → the signature's structure, digests and coverage
- *   → profiles in order (all: first failure stops; at_least_one: all run)
+ *   → profiles in order (all: first failure stops; at_least_one: all run,
+ *     and when none passes a replay among them is reported as the replay)
  *   → a present signature that no profile verified must verify with a
  *     configured certificate anyway
  *
@@ -109,7 +110,9 @@ async function decideUnderPolicy(input: WssInput): Promise<WssDecision> {
   if (passed.length === 0) {
     steps.push("no profile passed (at_least_one)");
     const credentialFailure = outcomes.some((outcome) => outcome.kind === "failed" && outcome.credentialFailure);
-    return refused(policy.name, "authenticationFailed", outcomes, steps, credentialFailure);
+    // A replayed signature or nonce is a property of the message, not of one profile: say so.
+    const replayed = outcomes.some((outcome) => outcome.kind === "failed" && outcome.fault === "replayed");
+    return refused(policy.name, replayed ? "replayed" : "authenticationFailed", outcomes, steps, credentialFailure);
   }
 
   const verifiedByPolicy = passed.some((outcome) => outcome.profileType === "x509");
