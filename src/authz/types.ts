@@ -1,14 +1,7 @@
-/**
- * What an authorization decision hands to the operation engine. `ColumnAccess`
- * is structurally identical to the interface of src/operations/index.ts, so
- * either name may be used where the other is expected.
- */
-export interface ColumnAccess {
-  /** May the column appear in a response? Columns that may not are left out. */
-  canRead(column: string): boolean;
-  /** May the request set the column? One unwritable column refuses the whole request. */
-  canWrite(column: string): boolean;
-}
+/** What an authorization decision hands to the operation engine: which columns the request may read and write. */
+import type { ColumnAccess } from "../operations/access.js";
+
+export type { ColumnAccess };
 
 /**
  * The step-6 decision (SPEC §5). `steps` is a human-readable trace naming the
