@@ -17,7 +17,9 @@ import type { ReplayCache } from "../replay/types.js";
 import { CredentialCache } from "../auth/credential-cache.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
-import { recordConfigReload } from "../observability/metrics.js";
+import { watchConfig, type ConfigWatcher } from "../config/watch.js";
+import { createReloader, type ReloadResult } from "./config-reload.js";
+import { trackConnections, type DrainResult } from "./lifecycle.js";
 import type { ConfigHolder, GatewayServices } from "./services.js";
 
 export interface GatewayOptions {
@@ -32,15 +34,23 @@ export interface GatewayOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+  /** Reload when the configuration files (or its certificate files) change; default false. */
+  readonly watchConfig?: boolean;
+  /** How long close() lets requests in flight finish before it drops them; default 10 s. */
+  readonly shutdownGraceMs?: number;
 }
+
+const CONFIG_WATCH_DEBOUNCE_MS = 200;
+const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export interface RunningGateway {
   readonly url: string;
   readonly port: number;
   readonly services: GatewayServices;
   /** Reloads the configuration; an invalid one is refused and the running one stays. */
-  reload(): { readonly kind: "reloaded" } | { readonly kind: "refused"; readonly error: Error };
-  close(): Promise<void>;
+  reload(): Promise<ReloadResult>;
+  /** Graceful shutdown: stops accepting, finishes requests in flight, then closes the store and replay cache. */
+  close(): Promise<DrainResult>;
 }
 
 class SwappableConfig implements ConfigHolder {
@@ -76,6 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         app.callback(),
       )
     : createServer(app.callback());
+  const connections = trackConnections(server);
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
@@ -87,30 +98,32 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const url = `${options.tls ? "https" : "http"}://${host}:${address.port}`;
   logger.info({ url, tables: [...configs.current().tables.keys()] }, "wss-gateway listening");
 
+  const reloader = createReloader({ configDir: options.configDir, configs, store, logger });
+  const certificatePaths = () => configs.current().certificates.keys();
+  const watcher: ConfigWatcher | undefined = options.watchConfig
+    ? watchConfig({
+        dir: options.configDir,
+        certificatePaths: certificatePaths(),
+        debounceMs: CONFIG_WATCH_DEBOUNCE_MS,
+        onChange: () => {
+          void reloader.reload("file change").then(() => watcher?.watchCertificates(certificatePaths()));
+        },
+        onError: (message) => logger.warn({ message }, "configuration watch unavailable; reload with SIGHUP"),
+      })
+    : undefined;
+
   return {
     url,
     port: address.port,
     services,
-    reload() {
-      try {
-        const next = loadConfig(options.configDir);
-        configs.swap(next);
-        recordConfigReload("success");
-        logger.info("configuration reloaded");
-        return { kind: "reloaded" };
-      } catch (error) {
-        recordConfigReload("failure");
-        logger.error({ error: error instanceof Error ? error.message : String(error) }, "configuration reload refused; the running configuration stays");
-        return { kind: "refused", error: error instanceof Error ? error : new Error(String(error)) };
-      }
-    },
+    reload: () => reloader.reload("reload"),
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      watcher?.close();
+      const drained = await connections.drain(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      if (drained.kind === "forced") logger.warn({ connections: drained.connections }, "shutdown grace period over; connections dropped");
       await replayCache.close();
       await store.close();
+      return drained;
     },
   };
 }

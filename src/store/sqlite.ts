@@ -106,9 +106,10 @@ export class SqliteStore implements Store {
   async ensureTables(tables: readonly TableDef[]): Promise<void> {
     await this.mutex.runExclusive(async () => {
       this.assertOpen();
+      // IMMEDIATE: several worker processes may create the same new table at once (busy_timeout then waits).
       this.db.transaction(() => {
         for (const table of tables) this.ensureTable(table);
-      })();
+      }).immediate();
     });
   }
 

@@ -30,6 +30,7 @@ export async function startTestGateway(
     configDir?: string;
     clock?: Clock;
     replayCache?: string;
+    watchConfig?: boolean;
   } = {},
 ): Promise<TestGateway> {
   const configDir = options.configDir ?? makeConfigDir(options.files ?? {}, options.extra);
@@ -50,6 +51,7 @@ export async function startTestGateway(
     replayCache: options.replayCache ?? "memory",
     clock: options.clock,
     logger,
+    watchConfig: options.watchConfig,
   });
   const rawLog = () => chunks.join("");
   return {
