@@ -16,6 +16,7 @@ import {
   runOperationStage,
   selectOperationStage,
   serviceEndpointStage,
+  throttleStage,
   sessionUserStage,
   wsSecurityStage,
 } from "./stages.js";
@@ -26,6 +27,7 @@ export function createApp(services: GatewayServices): Koa<RequestState> {
   app.use(respond(services));
   app.use(routeStage(services)); //             which endpoint: 404 / 405
   app.use(serviceEndpointStage(services)); //   /healthz, /readyz, /metrics stop here
+  app.use(throttleStage(services)); //          a client blocked for failed credentials: 429, before the body is read
   app.use(readBodyStage(services)); //          HTTP intake and limits: 415 / 413
   app.use(parseEnvelopeStage(services)); //     1. safe XML parse, SOAP envelope: 400
   app.use(basicAuthStage(services)); //         2. Basic auth: 401

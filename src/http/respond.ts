@@ -79,7 +79,7 @@ function logAudit(state: RequestState, services: GatewayServices, status: number
   audit.latencyMs = Number(process.hrtime.bigint() - state.startedAt) / 1e6;
   audit.outcome = response.kind === "soap-fault" ? "fault" : response.kind === "http-error" ? "http-error" : "ok";
   if (response.kind === "soap-fault") audit.fault = response.fault.id;
-  recordRequestMetrics(audit);
+  recordRequestMetrics(services.metrics, audit);
   const route = state.route?.kind;
   if (route === "healthz" || route === "readyz" || route === "metrics") {
     services.logger.debug({ audit }, "request");

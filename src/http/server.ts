@@ -15,6 +15,8 @@ import type { Store } from "../store/types.js";
 import { openReplayCache } from "../replay/open.js";
 import type { ReplayCache } from "../replay/types.js";
 import { CredentialCache } from "../auth/credential-cache.js";
+import { FailureTracker } from "../abuse/failure-tracker.js";
+import { createGatewayMetrics } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
 import { watchConfig, type ConfigWatcher } from "../config/watch.js";
@@ -70,7 +72,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const store: Store = await openStore(options.store ?? "sqlite:data/gateway.db");
   await store.ensureTables([...configs.current().tables.values()]);
   const replayCache: ReplayCache = await openReplayCache(options.replayCache ?? "memory", clock);
-  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock) };
+  const throttle = new FailureTracker(clock);
+  const metrics = createGatewayMetrics({
+    currentConfig: () => configs.current(),
+    now: () => clock.now(),
+    replayCacheSize: () => replayCache.size(),
+    blockedCounts: () => throttle.blockedCounts(),
+  });
+  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics };
   if (!configs.current().gateway.strictSecurity) {
     logger.warn("strict_security is false: any authenticated user may use any published table");
   }

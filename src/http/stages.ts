@@ -19,6 +19,8 @@ import { authorizeRequest } from "../pipeline/authorize.js";
 import { performOperation } from "../pipeline/run-operation.js";
 import { serviceEndpoint } from "../pipeline/service-endpoints.js";
 import { SoapFault } from "../soap/faults.js";
+import { claimedBasicUser, claimedTokenUser } from "../abuse/claimed-user.js";
+import { countCredentialFailure, settleThrottle, throttleClaimedUser, throttleClientAddress } from "../pipeline/throttle.js";
 
 type Context = Koa.ParameterizedContext<RequestState>;
 /** A stage settles the response by returning it, or returns undefined to continue. */
@@ -45,6 +47,8 @@ export const routeStage = stage((ctx) => {
 
 export const serviceEndpointStage = stage((ctx, services) => serviceEndpoint(ctx.state.route!, ctx.state.config, services));
 
+export const throttleStage = stage((ctx, services) => settleThrottle(throttleClientAddress(services.throttle, ctx.state.clientAddress), ctx.state.audit, services.metrics));
+
 export const readBodyStage = stage(async (ctx) => {
   if (ctx.state.route?.kind !== "soap") return undefined;
   const result = await readSoapBody(ctx.req, ctx.state.config.gateway.limits.maxBodyBytes);
@@ -67,8 +71,13 @@ export const parseEnvelopeStage = stage((ctx) => {
 });
 
 export const basicAuthStage = stage(async (ctx, services) => {
-  const result = await authenticateBasic(ctx.state.config, ctx.get("Authorization") || undefined, services.credentialCache);
+  const authorization = ctx.get("Authorization") || undefined;
+  const claimedUser = claimedBasicUser(authorization);
+  const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
+  if (throttled) return throttled;
+  const result = await authenticateBasic(ctx.state.config, authorization, services.credentialCache);
   if (result.kind === "refused") {
+    if (result.credentialFailure) countFailure(ctx, services, claimedUser, "basic");
     ctx.state.audit.reason = result.reason;
     return unauthorizedResponse(ctx.state.config);
   }
@@ -89,6 +98,9 @@ export const describeServiceStage = stage((ctx) => {
 });
 
 export const wsSecurityStage = stage(async (ctx, services) => {
+  const claimedUser = claimedTokenUser(ctx.state.envelope!);
+  const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
+  if (throttled) return throttled;
   const decision = await checkWsSecurity({
     config: ctx.state.config,
     envelope: ctx.state.envelope!,
@@ -106,6 +118,7 @@ export const wsSecurityStage = stage(async (ctx, services) => {
   audit.profiles = decision.profiles.map((p) => ({ profile: p.profile, result: p.kind, reason: p.reason }));
   if (ctx.state.config.gateway.debug) services.logger.info({ requestId: ctx.state.requestId, steps: decision.steps }, "ws-security trace");
   if (decision.kind === "refused") {
+    if (decision.credentialFailure) countFailure(ctx, services, claimedUser, "ws-security");
     audit.reason = decision.steps.at(-1);
     return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault(decision.fault) };
   }
@@ -168,6 +181,11 @@ export const runOperationStage = stage(async (ctx, services) => {
     return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: error };
   }
 });
+
+function countFailure(ctx: Context, services: GatewayServices, userName: string | undefined, source: "basic" | "ws-security"): void {
+  const settings = ctx.state.config.gateway.throttle;
+  countCredentialFailure({ tracker: services.throttle, metrics: services.metrics, settings }, { clientAddress: ctx.state.clientAddress, userName, source });
+}
 
 function tableOf(ctx: Context): string {
   const route = ctx.state.route!;

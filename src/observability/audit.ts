@@ -26,4 +26,10 @@ export interface AuditRecord {
   /** Why the request was refused, for the admin (never a secret). */
   reason?: string;
   latencyMs?: number;
+  /** Brute-force throttling applied to this request (src/pipeline/throttle.ts). */
+  throttle?: ThrottleAudit;
 }
+
+export type ThrottleAudit =
+  | { readonly kind: "refused"; readonly scope: "address" | "user"; readonly retryAfterSeconds: number }
+  | { readonly kind: "slowed"; readonly scope: "user"; readonly delayMs: number };

@@ -1,38 +1,137 @@
-/** Prometheus metrics (SPEC §7), on one registry served at /metrics. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+/**
+ * Prometheus metrics (SPEC §7), served at /metrics.
+ *
+ * Two registries, merged for each gateway's /metrics:
+ * - process-wide: Node's default metrics and configuration reloads (the
+ *   reloader belongs to the process, and prom-client allows one collector of
+ *   a name per registry);
+ * - per gateway (createGatewayMetrics, kept on GatewayServices): requests,
+ *   latency, throttling, credential failures, and the gauges read at scrape
+ *   time from that gateway's current configuration, replay cache and
+ *   throttle — so two gateways in one process never mix their values.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { GatewayConfig } from "../config/types.js";
 import type { AuditRecord } from "./audit.js";
+import { certificateInventory } from "./certificate-inventory.js";
 
-export const registry = new Registry();
-collectDefaultMetrics({ register: registry });
-
-const requests = new Counter({
-  name: "wss_gateway_requests_total",
-  help: "Requests by outcome and fault",
-  labelNames: ["outcome", "fault", "status"] as const,
-  registers: [registry],
-});
-
-const latency = new Histogram({
-  name: "wss_gateway_request_duration_seconds",
-  help: "Request latency",
-  labelNames: ["outcome"] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  registers: [registry],
-});
-
-export function recordRequestMetrics(audit: AuditRecord): void {
-  const outcome = audit.outcome ?? "unknown";
-  requests.inc({ outcome, fault: audit.fault ?? "", status: String(audit.status ?? 0) });
-  latency.observe({ outcome }, (audit.latencyMs ?? 0) / 1000);
-}
+const processRegistry = new Registry();
+collectDefaultMetrics({ register: processRegistry });
 
 const configReloads = new Counter({
   name: "wss_gateway_config_reloads_total",
   help: "Configuration reloads by result (success | failure)",
   labelNames: ["result"] as const,
-  registers: [registry],
+  registers: [processRegistry],
 });
 
 export function recordConfigReload(result: "success" | "failure"): void {
   configReloads.inc({ result });
+}
+
+/** What the scrape-time gauges read. */
+export interface MetricSources {
+  currentConfig(): GatewayConfig;
+  now(): Date;
+  replayCacheSize(): Promise<number>;
+  blockedCounts(): { readonly addresses: number; readonly users: number };
+}
+
+export type ThrottleScope = "address" | "user";
+export type ThrottleAction = "refused" | "slowed";
+export type CredentialSource = "basic" | "ws-security";
+
+export interface GatewayMetrics {
+  /** This gateway's metrics and the process-wide ones. */
+  readonly registry: Registry;
+  readonly requests: Counter<"outcome" | "fault" | "status">;
+  readonly latency: Histogram<"outcome">;
+  readonly throttled: Counter<"scope" | "action">;
+  readonly credentialFailures: Counter<"source">;
+}
+
+export function createGatewayMetrics(sources: MetricSources): GatewayMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const requests = new Counter({
+    name: "wss_gateway_requests_total",
+    help: "Requests by outcome and fault",
+    labelNames: ["outcome", "fault", "status"] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: "wss_gateway_request_duration_seconds",
+    help: "Request latency",
+    labelNames: ["outcome"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const throttled = new Counter({
+    name: "wss_gateway_throttled_requests_total",
+    help: "Requests refused (429) or slowed by brute-force throttling, by scope (address | user)",
+    labelNames: ["scope", "action"] as const,
+    registers,
+  });
+  const credentialFailures = new Counter({
+    name: "wss_gateway_credential_failures_total",
+    help: "Failed credentials counted toward throttling (wrong password or digest, unknown or inactive user), by source",
+    labelNames: ["source"] as const,
+    registers,
+  });
+  new Gauge({
+    name: "wss_gateway_throttle_blocked",
+    help: "Client addresses and user names refused with 429 right now, by scope (address | user)",
+    labelNames: ["scope"] as const,
+    registers,
+    collect() {
+      const counts = sources.blockedCounts();
+      this.set({ scope: "address" }, counts.addresses);
+      this.set({ scope: "user" }, counts.users);
+    },
+  });
+  new Gauge({
+    name: "wss_gateway_replay_cache_entries",
+    help: "Entries in the replay cache (nonces and signature values within their TTL)",
+    registers,
+    async collect() {
+      try {
+        this.set(await sources.replayCacheSize());
+      } catch {
+        this.set(Number.NaN); // cache unreachable: no number is better than a stale one
+      }
+    },
+  });
+  new Gauge({
+    name: "wss_gateway_certificate_expiry_seconds",
+    help: "Seconds until notAfter of each configured certificate (negative once expired), by the profile or user using it",
+    labelNames: ["profile", "user", "path", "fingerprint"] as const,
+    registers,
+    collect() {
+      this.reset(); // a reload may have dropped certificates
+      const nowMs = sources.now().getTime();
+      for (const entry of certificateInventory(sources.currentConfig())) {
+        const seconds = Math.floor((entry.certificate.notAfter.getTime() - nowMs) / 1000);
+        const common = { path: entry.relativePath, fingerprint: entry.certificate.fingerprintSha256 };
+        for (const use of entry.uses) {
+          const who = use.kind === "client-certificate" ? { profile: "", user: use.user } : { profile: use.profile, user: "" };
+          this.set({ ...who, ...common }, seconds);
+        }
+      }
+    },
+  });
+  return { registry: Registry.merge([processRegistry, registry]), requests, latency, throttled, credentialFailures };
+}
+
+export function recordRequestMetrics(metrics: GatewayMetrics, audit: AuditRecord): void {
+  const outcome = audit.outcome ?? "unknown";
+  metrics.requests.inc({ outcome, fault: audit.fault ?? "", status: String(audit.status ?? 0) });
+  metrics.latency.observe({ outcome }, (audit.latencyMs ?? 0) / 1000);
+}
+
+export function recordThrottle(metrics: GatewayMetrics, scope: ThrottleScope, action: ThrottleAction): void {
+  metrics.throttled.inc({ scope, action });
+}
+
+export function recordCredentialFailure(metrics: GatewayMetrics, source: CredentialSource): void {
+  metrics.credentialFailures.inc({ source });
 }

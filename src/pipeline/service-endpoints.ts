@@ -2,7 +2,6 @@
 import type { GatewayConfig } from "../config/types.js";
 import type { GatewayServices } from "../http/services.js";
 import type { GatewayResponse, Route } from "../http/state.js";
-import { registry } from "../observability/metrics.js";
 
 export async function serviceEndpoint(route: Route, config: GatewayConfig, services: GatewayServices): Promise<GatewayResponse | undefined> {
   switch (route.kind) {
@@ -16,8 +15,10 @@ export async function serviceEndpoint(route: Route, config: GatewayConfig, servi
       }
       return text(200, `ready: ${config.tables.size} tables published\n`);
     }
-    case "metrics":
+    case "metrics": {
+      const registry = services.metrics.registry;
       return { kind: "document", status: 200, contentType: registry.contentType, body: await registry.metrics() };
+    }
     default:
       return undefined;
   }
