@@ -6,6 +6,7 @@
 import type { GatewayConfig } from "../config/types.js";
 import { parseBasicAuthorization, verifyPassword } from "../auth/basic.js";
 import type { CredentialCache } from "../auth/credential-cache.js";
+import { userOfClientCertificate } from "../auth/client-certificate.js";
 import { hashPassword, verifyScryptHash } from "../auth/password.js";
 import type { BasicUser, GatewayResponse } from "../http/state.js";
 
@@ -20,14 +21,25 @@ export type BasicAuthResult =
       readonly credentialFailure: boolean;
     };
 
+/**
+ * `clientCertificateFingerprint` is the verified mutual-TLS client certificate, if any:
+ * without Basic credentials, a certificate mapped to a user (`client_certificates:`)
+ * authenticates that user; with Basic credentials, it must not belong to someone else.
+ */
 export async function authenticateBasic(
   config: GatewayConfig,
   authorizationHeader: string | undefined,
   cache: CredentialCache,
+  clientCertificateFingerprint?: string,
 ): Promise<BasicAuthResult> {
   const authorization = parseBasicAuthorization(authorizationHeader);
+  const certificateUser = clientCertificateFingerprint === undefined ? undefined : userOfClientCertificate(config, clientCertificateFingerprint);
   switch (authorization.kind) {
     case "absent": {
+      if (certificateUser) {
+        if (!certificateUser.active) return refused(`user ${certificateUser.userName} (client certificate) is inactive`, true);
+        return { kind: "authenticated", user: { userName: certificateUser.userName, account: certificateUser } };
+      }
       if (config.gateway.basicAuth.required) return refused("no Basic credentials", false);
       const guest = config.users.get(GUEST_USER);
       return { kind: "authenticated", user: { userName: GUEST_USER, account: guest?.active ? guest : undefined } };
@@ -44,6 +56,9 @@ export async function authenticateBasic(
       const passwordOk = await verifyPassword(account, password, cache);
       if (!passwordOk) return refused(`wrong password for ${userName}`, true);
       if (!account.active) return refused(`user ${userName} is inactive`, true);
+      if (certificateUser && certificateUser.userName !== userName) {
+        return refused(`the client certificate belongs to ${certificateUser.userName}, not ${userName}`, true);
+      }
       return { kind: "authenticated", user: { userName, account } };
     }
     default: {
