@@ -14,7 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const USAGE = `usage: wss-gateway <command> [options]
 
 commands:
-  serve [--config DIR] [--port N] [--host H] [--store URL] [--replay-cache URL]
+  serve [--config DIR] [--port N] [--host H] [--store URL] [--replay-cache URL] [--workers N]
         [--tls-cert F --tls-key F [--tls-client-ca F]]
   check-config [DIR]          validate a configuration directory
   hash-password               read a password on stdin, print a $scrypt$ hash

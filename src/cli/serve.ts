@@ -1,8 +1,20 @@
-/** `wss-gateway serve`: runs the gateway until SIGTERM/SIGINT; SIGHUP reloads the configuration. */
+/**
+ * `wss-gateway serve`: runs the gateway until SIGTERM/SIGINT (graceful:
+ * requests in flight finish, then the store and replay cache close); SIGHUP
+ * and changes to the configuration files reload the configuration.
+ * With `--workers N` (N > 1) this process becomes the cluster primary
+ * (src/cluster/primary.ts) and each worker runs this same command.
+ */
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
-import { startGateway } from "../http/server.js";
+import type { Logger } from "pino";
+import { startGateway, type GatewayOptions } from "../http/server.js";
+import { runPrimary } from "../cluster/primary.js";
 import { ConfigError, formatConfigProblem } from "../config/types.js";
+import { createLogger } from "../observability/logger.js";
 import { USAGE_ERROR, type CommandIo } from "./io.js";
+
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   let values;
@@ -32,26 +44,59 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
     return USAGE_ERROR;
   }
   const workers = Number(values.workers ?? 1);
-  if (workers !== 1) {
-    io.stderr.write("serve: --workers: only 1 worker is supported in this version\n");
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    io.stderr.write(`serve: --workers: expected a whole number from 1 to 64, got ${values.workers}\n`);
     return USAGE_ERROR;
   }
   if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
     io.stderr.write("serve: --tls-cert and --tls-key go together\n");
     return USAGE_ERROR;
   }
+  const replayCache = values["replay-cache"] ?? process.env.WSS_GATEWAY_REPLAY_CACHE ?? "memory";
+  if (workers > 1 && replayCache === "memory") {
+    io.stderr.write(
+      `serve: --replay-cache memory is only valid with one worker: each of the ${workers} workers would keep its own cache and accept a replay the others saw; use --replay-cache redis://…\n`,
+    );
+    return USAGE_ERROR;
+  }
+  const configDir = values.config ?? process.env.WSS_GATEWAY_CONFIG ?? "policies";
+  const gatewayOptions: GatewayOptions = {
+    configDir,
+    port,
+    host: values.host ?? "0.0.0.0",
+    store: values.store ?? process.env.WSS_GATEWAY_STORE ?? "sqlite:data/gateway.db",
+    replayCache,
+    tls: values["tls-cert"] ? { certFile: values["tls-cert"], keyFile: values["tls-key"]!, clientCaFile: values["tls-client-ca"] } : undefined,
+    shutdownGraceMs: SHUTDOWN_GRACE_MS,
+  };
+
+  if (workers > 1 && cluster.isPrimary) {
+    return runPrimary({
+      workers,
+      configDir,
+      tls: gatewayOptions.tls !== undefined,
+      logger: createLogger().child({ role: "primary" }),
+      stderr: io.stderr,
+      shutdownGraceMs: SHUTDOWN_GRACE_MS,
+    });
+  }
+  if (cluster.isWorker) {
+    // The primary watches the files and forwards SIGHUP; the IPC channel must close for the worker to exit.
+    const logger = createLogger().child({ worker: cluster.worker!.id });
+    const status = await serveUntilStopped({ ...gatewayOptions, logger, watchConfig: false }, io, logger);
+    process.exitCode = status;
+    cluster.worker!.disconnect(); // a worker.disconnect() is a planned exit, with this status
+    return status;
+  }
+  const logger = createLogger();
+  return serveUntilStopped({ ...gatewayOptions, logger, watchConfig: true }, io, logger);
+}
+
+/** Runs one gateway until SIGTERM/SIGINT; 0 when every request in flight finished, 1 otherwise. */
+async function serveUntilStopped(options: GatewayOptions, io: CommandIo, logger: Logger): Promise<number> {
   let gateway;
   try {
-    gateway = await startGateway({
-      configDir: values.config ?? process.env.WSS_GATEWAY_CONFIG ?? "policies",
-      port,
-      host: values.host ?? "0.0.0.0",
-      store: values.store ?? process.env.WSS_GATEWAY_STORE ?? "sqlite:data/gateway.db",
-      replayCache: values["replay-cache"] ?? process.env.WSS_GATEWAY_REPLAY_CACHE ?? "memory",
-      tls: values["tls-cert"]
-        ? { certFile: values["tls-cert"], keyFile: values["tls-key"]!, clientCaFile: values["tls-client-ca"] }
-        : undefined,
-    });
+    gateway = await startGateway(options);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`serve: the configuration is invalid:\n${error.problems.map(formatConfigProblem).join("\n")}\n`);
@@ -60,12 +105,15 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
     }
     return 1;
   }
-  process.on("SIGHUP", () => gateway.reload());
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+  const onHangup = () => void gateway.reload();
+  process.on("SIGHUP", onHangup);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGTERM", resolve);
+    process.once("SIGINT", resolve);
   });
-  await gateway.close();
-  return 0;
+  process.removeListener("SIGHUP", onHangup);
+  logger.info({ signal }, "shutting down: no new connections, finishing requests in flight");
+  const drained = await gateway.close();
+  logger.info({ drained: drained.kind }, "wss-gateway stopped");
+  return drained.kind === "drained" ? 0 : 1;
 }
