@@ -3,23 +3,9 @@
  * table operation. Pure data plus one check; ACLs are src/authz/acl.ts.
  */
 import type { AclOperation } from "../config/types.js";
+import { TABLE_OPERATIONS, isTableOperation, type TableOperation } from "../operations/names.js";
 
-export const TABLE_OPERATIONS = [
-  "insert",
-  "insertMultiple",
-  "get",
-  "getRecords",
-  "getKeys",
-  "update",
-  "deleteRecord",
-  "deleteMultiple",
-  "aggregate",
-] as const;
-export type TableOperation = (typeof TABLE_OPERATIONS)[number];
-
-export function isTableOperation(name: string): name is TableOperation {
-  return (TABLE_OPERATIONS as readonly string[]).includes(name);
-}
+export { TABLE_OPERATIONS, isTableOperation, type TableOperation };
 
 /** The families the role table speaks of ("query, create, update"). */
 export type OperationFamily = "query" | "create" | "update" | "delete";

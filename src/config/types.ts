@@ -151,6 +151,15 @@ export const SYSTEM_COLUMNS = [
 ] as const;
 export type SystemColumn = (typeof SYSTEM_COLUMNS)[number];
 
+/** The system columns every table has (SPEC §2), typed like configured columns. */
+export const SYSTEM_COLUMN_DEFS: readonly ColumnDef[] = [
+  { name: "sys_id", type: "string", maxLength: 32 },
+  { name: "sys_created_on", type: "datetime", maxLength: undefined },
+  { name: "sys_created_by", type: "string", maxLength: undefined },
+  { name: "sys_updated_on", type: "datetime", maxLength: undefined },
+  { name: "sys_updated_by", type: "string", maxLength: undefined },
+];
+
 /** A certificate from the configuration directory, parsed once when the configuration loads. */
 export interface ConfiguredCertificate {
   /** Absolute path. */

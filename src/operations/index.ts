@@ -14,29 +14,16 @@ import { runUpdate } from "./update.js";
 import type { OperationRequest, OperationResponse } from "./types.js";
 import { quoteClientText } from "./values.js";
 
+import { isTableOperation } from "./names.js";
+
 export { ALLOW_ALL_COLUMNS, type ColumnAccess } from "./access.js";
 export type { OperationRequest, OperationResponse, ResponseItem } from "./types.js";
 
-export const OPERATIONS = [
-  "insert",
-  "insertMultiple",
-  "get",
-  "getRecords",
-  "getKeys",
-  "update",
-  "deleteRecord",
-  "deleteMultiple",
-  "aggregate",
-] as const;
-export type OperationName = (typeof OPERATIONS)[number];
-
-export function isOperationName(name: string): name is OperationName {
-  return (OPERATIONS as readonly string[]).includes(name);
-}
+export { TABLE_OPERATIONS, isTableOperation, type TableOperation } from "./names.js";
 
 export async function runOperation(req: OperationRequest): Promise<OperationResponse> {
   const operation = req.operation;
-  if (!isOperationName(operation)) throw clientFault(`Unknown operation ${quoteClientText(operation)}`);
+  if (!isTableOperation(operation)) throw clientFault(`Unknown operation ${quoteClientText(operation)}`);
   switch (operation) {
     case "insert":
       return runInsert(req);

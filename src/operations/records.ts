@@ -1,7 +1,7 @@
 /** Records between requests, the store and responses. */
-import type { ColumnDef, TableDef } from "../config/types.js";
+import { SYSTEM_COLUMN_DEFS, type ColumnDef, type TableDef } from "../config/types.js";
 import { clientFault } from "../soap/faults.js";
-import { findColumn, isSystemColumn, SYSTEM_COLUMN_DEFS, type Row, type StoredValue } from "../store/types.js";
+import { findColumn, isSystemColumn, type Row, type StoredValue } from "../store/types.js";
 import { isReadable, requireWritable, type ColumnAccess } from "./access.js";
 import { unknownField } from "./query-request.js";
 import { childText, refuseRepeats, type RequestChild } from "./request-elements.js";

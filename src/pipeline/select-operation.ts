@@ -6,7 +6,7 @@
 import type { Element } from "@xmldom/xmldom";
 import { elementChildren, type SoapEnvelope } from "../soap/envelope.js";
 import { clientFault, type SoapFault } from "../soap/faults.js";
-import { isOperationName } from "../operations/index.js";
+import { isTableOperation } from "../operations/names.js";
 import { tableNamespace } from "../xml/ns.js";
 
 export type SelectOperationResult =
@@ -24,7 +24,7 @@ export function selectOperation(envelope: SoapEnvelope, table: string): SelectOp
     return refused(`operation element must be in namespace ${expectedNamespace}`);
   }
   const name = element.localName ?? "";
-  if (!isOperationName(name)) return refused(`unknown operation ${name.slice(0, 64)}`);
+  if (!isTableOperation(name)) return refused(`unknown operation ${name.slice(0, 64)}`);
   return { kind: "operation", name, element };
 }
 

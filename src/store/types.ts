@@ -3,7 +3,7 @@
  * the operations build `Filter`s and queries from these types only, so a
  * second SQL dialect (PostgreSQL) needs no change in src/operations/.
  */
-import type { ColumnDef, TableDef } from "../config/types.js";
+import { SYSTEM_COLUMN_DEFS, type ColumnDef, type TableDef } from "../config/types.js";
 
 /**
  * A column value as the operations see it: `string` for string and datetime
@@ -96,14 +96,6 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** The system columns every table has (SPEC §2), typed like configured columns. */
-export const SYSTEM_COLUMN_DEFS: readonly ColumnDef[] = [
-  { name: "sys_id", type: "string", maxLength: 32 },
-  { name: "sys_created_on", type: "datetime", maxLength: undefined },
-  { name: "sys_created_by", type: "string", maxLength: undefined },
-  { name: "sys_updated_on", type: "datetime", maxLength: undefined },
-  { name: "sys_updated_by", type: "string", maxLength: undefined },
-];
 
 /** Every column of a table: the configured ones in file order, then the system columns. */
 export function tableColumns(table: TableDef): readonly ColumnDef[] {

@@ -3,20 +3,10 @@
  * (SPEC §4), independent of XML Schema syntax. xsd.ts turns them into
  * element declarations; generate.ts names them in messages and bindings.
  */
-import type { ColumnDef, TableDef } from "../config/types.js";
+import { SYSTEM_COLUMN_DEFS, type ColumnDef, type TableDef } from "../config/types.js";
+import { TABLE_OPERATIONS, type TableOperation } from "../operations/names.js";
 
-export const TABLE_OPERATIONS = [
-  "insert",
-  "insertMultiple",
-  "get",
-  "getRecords",
-  "getKeys",
-  "update",
-  "deleteRecord",
-  "deleteMultiple",
-  "aggregate",
-] as const;
-export type TableOperation = (typeof TABLE_OPERATIONS)[number];
+export { TABLE_OPERATIONS, type TableOperation };
 
 export type BuiltinType = "xsd:string" | "xsd:integer" | "xsd:decimal" | "xsd:boolean";
 
@@ -45,14 +35,6 @@ export interface OperationShape {
   readonly response: FieldContent & { readonly kind: "record" };
 }
 
-/** The system columns every table has (SPEC §2), typed like configured columns. */
-export const SYSTEM_COLUMN_DEFS: readonly ColumnDef[] = [
-  { name: "sys_id", type: "string", maxLength: 32 },
-  { name: "sys_created_on", type: "datetime", maxLength: undefined },
-  { name: "sys_created_by", type: "string", maxLength: undefined },
-  { name: "sys_updated_on", type: "datetime", maxLength: undefined },
-  { name: "sys_updated_by", type: "string", maxLength: undefined },
-];
 
 const SYS_ID_COLUMN = SYSTEM_COLUMN_DEFS[0]!;
 
