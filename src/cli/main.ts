@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "hash-password": async () => (await import("./hash-password.js")).runHashPassword,
   sign: async () => (await import("./sign.js")).runSign,
   explain: async () => (await import("./explain.js")).runExplain,
+  certs: async () => (await import("./certs.js")).runCerts,
 };
 
 const USAGE = `usage: wss-gateway <command> [options]
@@ -22,6 +23,7 @@ commands:
                               sign / add tokens to an envelope read on stdin
   explain [--config DIR] --user NAME [--password P] FILE
                               run the whole decision on a saved request, step by step
+  certs [DIR]                 list configured certificates, fingerprints and expiry
 `;
 
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
