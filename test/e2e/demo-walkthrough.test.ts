@@ -6,12 +6,14 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { signEnvelope } from "../../src/wss/sign/index.js";
-import { basicAuth, postSoap, startTestGateway, textOf, type TestGateway } from "../helpers/gateway.js";
+import { basicAuth, postSoap, soapEnvelope, startTestGateway, textOf, type TestGateway } from "../helpers/gateway.js";
+import { makeCertificate } from "../helpers/openssl-certificate.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -20,6 +22,7 @@ const DEMO_CERT_PATH = "certs/demo-partner.pem";
 
 const PARTNER = basicAuth("partner.soap", "partner-demo-password");
 const INTEGRATION = basicAuth("integration", "integration-demo-password");
+const ADMIN = basicAuth("admin", "admin-demo-password");
 
 /** The body of the README heredoc that follows `marker` (up to the closing `XML` line). */
 function heredocAfter(marker: string): string {
@@ -172,3 +175,92 @@ describe("README 'Try it' on the demo configuration (policies/)", () => {
     assert.equal(textOf(response.body, "number"), "INC0010002");
   });
 });
+
+describe("docs/security.md recipes and 'Combining profiles', on the demo configuration and on copies of it", () => {
+  let demo: TestGateway;
+  let workDir: string;
+  const started: TestGateway[] = [];
+  const insert = (number: string) => soapEnvelope("incident", "insert", `<number>${number}</number>`);
+
+  /** A copy of policies/ and certs/ with policies.yaml replaced (and profiles.yaml appended to). */
+  async function startCopy(name: string, policiesYaml: string, profilesAppend = ""): Promise<TestGateway> {
+    const root = join(workDir, name);
+    cpSync(join(ROOT, "policies"), join(root, "policies"), { recursive: true });
+    cpSync(join(ROOT, "certs"), join(root, "certs"), { recursive: true });
+    writeFileSync(join(root, "policies", "policies.yaml"), policiesYaml);
+    if (profilesAppend) appendFileSync(join(root, "policies", "profiles.yaml"), profilesAppend);
+    const gateway = await startTestGateway({ configDir: join(root, "policies") });
+    started.push(gateway);
+    return gateway;
+  }
+
+  before(async () => {
+    demo = await startTestGateway({ configDir: join(ROOT, "policies") });
+    workDir = mkdtempSync(join(tmpdir(), "e2e-demo-copies-"));
+  });
+  after(async () => {
+    await Promise.all([demo.close(), ...started.map((gateway) => gateway.close())]);
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test("demo: partner.soap's UsernameToken alone (recipe 2's client) → SOAP request not Signed, nothing written", async () => {
+    const before = demo.rows("incident").length;
+    const xml = signEnvelope(insert("INC0020001"), { username: "partner.soap", password: "partner-demo-password" });
+    assertFault(await postSoap(demo, "incident", xml, { authorization: PARTNER }), "SOAP request not Signed. Policy requires signing", "wsse:InvalidSecurity");
+    assert.equal(demo.rows("incident").length, before);
+  });
+
+  test("demo: a signature by an unpinned key next to partner.soap's valid UsernameToken → Failed to authenticate WS-Security", async () => {
+    const other = makeCertificate(workDir, "unpinned", { key: "rsa2048" });
+    const before = demo.rows("incident").length;
+    const xml = signEnvelope(insert("INC0020002"), {
+      key: other.keyPem,
+      cert: other.certPem,
+      timestampSeconds: 300,
+      username: "partner.soap",
+      password: "partner-demo-password",
+    });
+    assertFault(await postSoap(demo, "incident", xml, { authorization: PARTNER }), "Failed to authenticate WS-Security", "wsse:FailedAuthentication");
+    assert.equal(demo.rows("incident").length, before);
+  });
+
+  test("demo: the demo signature plus admin's UsernameToken → 200, the session is the matched user admin", async () => {
+    const xml = signWithDemoKeyAndToken(insert("INC0020003"), "admin", "admin-demo-password");
+    const response = await postSoap(demo, "incident", xml, { authorization: PARTNER });
+    assert.equal(response.status, 200, response.body);
+    assert.equal(demo.rows("incident").find((row) => row.number === "INC0020003")?.sys_created_by, "admin");
+  });
+
+  test("recipe 2 (authenticate_with_user, require_signed false): its client → 200, written by the matched user partner.soap", async () => {
+    const gateway = await startCopy(
+      "recipe-2",
+      "policies:\n  - name: Default Security Policy\n    type: inbound\n    require_signed: false\n    authenticate: all\n    profiles: [Partner credentials]\n",
+    );
+    const xml = signEnvelope(insert("INC0020004"), { username: "partner.soap", password: "partner-demo-password" });
+    const response = await postSoap(gateway, "incident", xml, { authorization: ADMIN });
+    assert.equal(response.status, 200, response.body);
+    assert.equal(gateway.rows("incident")[0]?.sys_created_by, "partner.soap");
+  });
+
+  test("recipe 3 (specify_user, bind_session): `sign --username partner --password … --digest` → 200, run as partner.soap", async () => {
+    const gateway = await startCopy(
+      "recipe-3",
+      "policies:\n  - name: Default Security Policy\n    type: inbound\n    require_signed: false\n    authenticate: all\n    profiles: [Shared secret]\n",
+      "    bind_session: true\n",
+    );
+    const xml = signEnvelope(insert("INC0020005"), { username: "partner", password: "shared-demo-secret", passwordType: "digest" });
+    const response = await postSoap(gateway, "incident", xml, { authorization: ADMIN });
+    assert.equal(response.status, 200, response.body);
+    assert.equal(gateway.rows("incident")[0]?.sys_created_by, "partner.soap");
+  });
+});
+
+function signWithDemoKeyAndToken(xml: string, username: string, password: string): string {
+  return signEnvelope(xml, {
+    key: readFileSync(join(ROOT, DEMO_KEY_PATH), "utf8"),
+    cert: readFileSync(join(ROOT, DEMO_CERT_PATH), "utf8"),
+    timestampSeconds: 300,
+    username,
+    password,
+  });
+}
