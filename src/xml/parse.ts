@@ -6,6 +6,9 @@
  */
 import { DOMParser, type Document } from "@xmldom/xmldom";
 import { scanXmlLimits, type XmlLimits } from "./limits-scan.js";
+import { installXmldomRegExpCache } from "./xmldom-regexp-cache.js";
+
+installXmldomRegExpCache();
 
 export type ParseResult =
   | { readonly kind: "parsed"; readonly document: Document; readonly text: string }
