@@ -105,7 +105,7 @@ async function serveUntilStopped(options: GatewayOptions, io: CommandIo, logger:
     }
     return 1;
   }
-  const onHangup = () => void gateway.reload();
+  const onHangup = () => void gateway.reload("SIGHUP");
   process.on("SIGHUP", onHangup);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once("SIGTERM", resolve);

@@ -50,7 +50,7 @@ export interface RunningGateway {
   readonly port: number;
   readonly services: GatewayServices;
   /** Reloads the configuration; an invalid one is refused and the running one stays. */
-  reload(): Promise<ReloadResult>;
+  reload(trigger?: string): Promise<ReloadResult>;
   /** Graceful shutdown: stops accepting, finishes requests in flight, then closes the store and replay cache. */
   close(): Promise<DrainResult>;
 }
@@ -125,7 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     url,
     port: address.port,
     services,
-    reload: () => reloader.reload("reload"),
+    reload: (trigger = "reload") => reloader.reload(trigger),
     async close() {
       watcher?.close();
       const drained = await connections.drain(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
