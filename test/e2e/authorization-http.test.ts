@@ -294,14 +294,16 @@ describe("strict_security true: SOAP roles × operations over HTTP", () => {
   });
 
   for (const kind of ["WSDL", "XSD"] as const) {
-    test(`GET ?${kind} without the soap role → 403; with soap → 200`, async () => {
+    test(`GET ?${kind} without the soap role → 403; with soap or admin → 200`, async () => {
       const fetchAs = (user: string) => fetch(`${gateway.url}/incident.do?${kind}`, { headers: { Authorization: as(user) } });
       const refused = await fetchAs("query.user");
       assert.equal(refused.status, 403);
       assert.ok(!(await refused.text()).includes("<"), "a refused WSDL/XSD request must not describe the service");
-      const allowed = await fetchAs("soap.user");
-      assert.equal(allowed.status, 200);
-      assert.match(await allowed.text(), kind === "WSDL" ? /<wsdl:definitions/ : /<xsd?:schema/);
+      for (const user of ["soap.user", "admin.user"]) {
+        const allowed = await fetchAs(user);
+        assert.equal(allowed.status, 200, user);
+        assert.match(await allowed.text(), kind === "WSDL" ? /<wsdl:definitions/ : /<xsd?:schema/);
+      }
     });
   }
 });
