@@ -265,6 +265,57 @@ describe("strict_security true: SOAP roles × operations over HTTP", () => {
     await assertRefused(gateway, "query.user", "incident", "getRecords", "<__encoded_query>secret_noteSTARTSWITHroot</__encoded_query>", refused);
   });
 
+  for (const [operation, children] of [
+    ["getRecords", "<__order_by>secret_note</__order_by>"],
+    ["getKeys", "<secret_note>root password on a post-it</secret_note>"],
+    ["aggregate", "<COUNT>*</COUNT><GROUP_BY>secret_note</GROUP_BY>"],
+    ["aggregate", "<MAX>secret_note</MAX>"],
+  ] as const) {
+    test(`${operation} ordering, filtering, grouping or aggregating on a hidden column (${children}) → Field 'secret_note' is not readable`, async () => {
+      await assertRefused(gateway, "query.user", "incident", operation, children, { faultstring: "Field 'secret_note' is not readable" });
+    });
+  }
+
+  test("a refusal in SOAP 1.2: Code/Value soapenv:Sender, no Subcode, Reason/Text 'Insufficient rights to perform insert on incident'", async () => {
+    const before = gateway.rows("incident");
+    const response = await postSoap(gateway, "incident", soapEnvelope("incident", "insert", "<number>INC0000020</number>", "1.2"), {
+      authorization: as("query.user"),
+      contentType: "application/soap+xml; charset=utf-8",
+    });
+    assert.equal(response.status, 500);
+    assert.match(
+      response.body,
+      /<soapenv:Code><soapenv:Value>soapenv:Sender<\/soapenv:Value><\/soapenv:Code><soapenv:Reason><soapenv:Text xml:lang="en">Insufficient rights to perform insert on incident<\/soapenv:Text><\/soapenv:Reason>/,
+    );
+    assert.deepEqual(gateway.rows("incident"), before);
+  });
+
+  test("the audit line of a refusal names the role check that decided; the client sees only the fault string", async () => {
+    const response = await call(gateway, "query.user", "incident", "deleteRecord", `<sys_id>${incidentSysId}</sys_id>`);
+    assert.equal(textOf(response.body, "faultstring"), "Insufficient rights to perform deleteRecord on incident");
+    const requestId = response.headers.get("x-request-id");
+    const audit = gateway
+      .logLines()
+      .map((line) => line.audit as Record<string, unknown> | undefined)
+      .find((candidate) => candidate?.requestId === requestId);
+    assert.equal(audit?.sessionUser, "query.user");
+    assert.equal(audit?.operation, "deleteRecord");
+    assert.equal(audit?.fault, "insufficientRights");
+    assert.match(String(audit?.reason), /soap_query/);
+    assert.doesNotMatch(response.body, /soap_query|acls\.yaml/);
+  });
+
+  test("insertMultiple whose second record sets a column the user may not create → refused, the first record is not written either", async () => {
+    await assertRefused(
+      gateway,
+      "create.user",
+      "incident",
+      "insertMultiple",
+      "<record><number>INC0000021</number></record><record><number>INC0000022</number><priority>2</priority></record>",
+      insufficient("insertMultiple", "incident"),
+    );
+  });
+
   test("an insert setting a column the user may not create (priority) is refused whole: Insufficient rights to perform insert on incident", async () => {
     await assertRefused(
       gateway,
