@@ -11,6 +11,7 @@ import { routeRequest } from "../pipeline/route.js";
 import { readSoapBody } from "../pipeline/read-body.js";
 import { parseSoapEnvelope } from "../pipeline/parse-envelope.js";
 import { authenticateBasic, unauthorizedResponse } from "../pipeline/basic-auth.js";
+import { verifiedClientCertificateFingerprint } from "../auth/client-certificate.js";
 import { describeService } from "../pipeline/describe-service.js";
 import { checkWsSecurity } from "../pipeline/ws-security.js";
 import { resolveSessionUser } from "../pipeline/session-user.js";
@@ -75,7 +76,12 @@ export const basicAuthStage = stage(async (ctx, services) => {
   const claimedUser = claimedBasicUser(authorization);
   const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
   if (throttled) return throttled;
-  const result = await authenticateBasic(ctx.state.config, authorization, services.credentialCache);
+  const result = await authenticateBasic(
+    ctx.state.config,
+    authorization,
+    services.credentialCache,
+    verifiedClientCertificateFingerprint(ctx.req.socket),
+  );
   if (result.kind === "refused") {
     if (result.credentialFailure) countFailure(ctx, services, claimedUser, "basic");
     ctx.state.audit.reason = result.reason;
