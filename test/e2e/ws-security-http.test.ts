@@ -290,6 +290,33 @@ describe("X.509 profile over HTTP (policy all: Partner certificate, run as partn
     await assertRefused(gateway, moveSignedBodyIntoHeader(signedByPartner(insertEnvelope().xml)), FAILED_CHECK);
   });
 
+  test("SOAP 1.2 (application/soap+xml with an action parameter) signed by the partner → 200, written by partner.soap", async () => {
+    const { xml, number } = insertEnvelope("1.2");
+    const response = await postSoap(gateway, "incident", signedByPartner(xml), {
+      authorization: CALLER,
+      contentType: 'application/soap+xml; charset=utf-8; action="insert"',
+    });
+    assert.equal(response.status, 200, response.body);
+    assert.equal(gateway.rows("incident").find((row) => row.number === number)?.sys_created_by, "partner.soap");
+  });
+
+  // Edits that keep the canonical form (and so the digest) must not change what is written either:
+  // the operation reads the whole text the signature covered, never a fragment of it.
+  for (const [edit, replacement] of [
+    ["a comment splitting the signed value", "printer <!--x-->on fire"],
+    ["the signed value as CDATA", "<![CDATA[printer on fire]]>"],
+    ["a character reference in the signed value", "printer &#111;n fire"],
+  ] as const) {
+    test(`${edit} → still verifies, and the row holds the full signed text`, async () => {
+      const { xml, number } = insertEnvelope();
+      const signed = signedByPartner(xml);
+      const edited = signed.replace("printer on fire", replacement);
+      assert.notEqual(edited, signed);
+      await assertAdmitted(gateway, edited, number, "partner.soap");
+      assert.equal(gateway.rows("incident").find((row) => row.number === number)?.short_description, "printer on fire");
+    });
+  }
+
   test("debug: false → refusals are audited but no ws-security trace is logged", async () => {
     const response = await assertRefused(gateway, insertEnvelope().xml, NOT_SIGNED);
     const requestId = response.headers.get("x-request-id");
