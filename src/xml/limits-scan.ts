@@ -51,6 +51,7 @@ export function scanXmlLimits(text: string, limits: XmlLimits): ScanResult {
       const end = text.indexOf(">", lt + 2);
       if (end < 0) return refused("unterminated end tag");
       depth--;
+      if (depth < 0) return refused("end tag without a start tag");
       i = end + 1;
     } else {
       elements++;

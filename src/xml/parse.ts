@@ -6,6 +6,7 @@
  */
 import { DOMParser, type Document } from "@xmldom/xmldom";
 import { scanXmlLimits, type XmlLimits } from "./limits-scan.js";
+import { findIllegalXmlCharacter } from "./xml-characters.js";
 import { installXmldomRegExpCache } from "./xmldom-regexp-cache.js";
 
 installXmldomRegExpCache();
@@ -45,11 +46,15 @@ class XmldomParser implements XmlParser {
     const { text } = decoded;
     const scan = scanXmlLimits(text, limits);
     if (scan.kind === "refused") return scan;
+    const illegal = findIllegalXmlCharacter(text);
+    if (illegal !== undefined) return { kind: "refused", reason: illegal };
     let problem: string | undefined;
     const parser = new DOMParser({
       locator: false,
       onError: (level, message) => {
-        if (level === "warning") return;
+        // xmldom's warnings are input it tolerates that XML forbids (unquoted or
+        // valueless attributes, ...), except a U+FFFD, which is plain text.
+        if (level === "warning" && String(message).startsWith("Unicode replacement character")) return;
         problem ??= String(message).split("\n")[0]!.slice(0, 200);
         throw new Error(problem);
       },
