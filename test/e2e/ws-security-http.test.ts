@@ -118,9 +118,20 @@ after(async () => {
   rmSync(pkiDir, { recursive: true, force: true });
 });
 
+/** The default incident table plus an unbounded `notes` column (for large signed messages). */
+const TABLES_YAML = `tables:
+  - name: incident
+    columns:
+      number: {type: string, max_length: 40}
+      short_description: {type: string, max_length: 160}
+      priority: {type: integer}
+      active: {type: boolean}
+      notes: {type: string}
+`;
+
 async function startWith(files: { profiles: string; policies: string; gateway?: string }): Promise<TestGateway> {
   const gateway = await startTestGateway({
-    files: { gateway: files.gateway ?? gatewayYaml(), profiles: files.profiles, policies: files.policies, users: USERS_YAML },
+    files: { gateway: files.gateway ?? gatewayYaml(), profiles: files.profiles, policies: files.policies, users: USERS_YAML, tables: TABLES_YAML },
     extra: { "certs/partner.pem": partner.certPem },
   });
   openGateways.push(gateway);
@@ -298,6 +309,18 @@ describe("X.509 profile over HTTP (policy all: Partner certificate, run as partn
     });
     assert.equal(response.status, 200, response.body);
     assert.equal(gateway.rows("incident").find((row) => row.number === number)?.sys_created_by, "partner.soap");
+  });
+
+  test("a 1 MB signed insert → 200, the whole signed value written; one byte changed in it → Unable to verify signed request", async () => {
+    const notes = "0123456789abcdef".repeat(64 * 1024);
+    const number = "INC-1MB";
+    const signed = signedByPartner(
+      soapEnvelope("incident", "insert", `<number>${number}</number><notes>${notes}</notes><active>true</active>`),
+    );
+    assert.ok(signed.length > 1_000_000);
+    await assertRefused(gateway, signed.replace("0123456789abcdef</notes>", "0123456789abcdeF</notes>"), FAILED_CHECK);
+    await assertAdmitted(gateway, signed, number, "partner.soap");
+    assert.equal(gateway.rows("incident").find((row) => row.number === number)?.notes, notes);
   });
 
   // Edits that keep the canonical form (and so the digest) must not change what is written either:
