@@ -1,8 +1,8 @@
 /**
  * The WS-Security decision of SPEC §5, as a function of the parsed request:
  *
- *   internal integration user → bypassed
- *   ws_security.required false → bypassed, unless a present signature fails (see below)
+ *   internal integration user, or ws_security.required false
+ *     → bypassed, unless a present signature fails (see below)
  *   policy (outbound → refused) → our Security header (two → refused)
  *   → one Signature at most → require_signed → active profiles
  *   → Timestamp window → the signature's structure, digests and coverage
@@ -32,13 +32,15 @@ import { checkSignedElements, verifyReferences } from "./rules/signed-elements.j
 import { collectIds } from "./rules/unique-ids.js";
 import { findSecurityHeader, type SecurityHeader } from "./security-header.js";
 import type { ProfileOutcome, WssDecision, WssInput } from "./types.js";
+
+type BypassReason = Extract<WssDecision, { kind: "bypassed" }>["reason"];
 import { checkCertificateTrust } from "./validators/signature-trust.js";
 import { checkFreshness } from "./validators/timestamp.js";
 import { validateUsernameToken } from "./validators/username-token.js";
 
 export async function decideWsSecurity(input: WssInput): Promise<WssDecision> {
-  if (input.basicUser?.internalIntegrationUser) return { kind: "bypassed", reason: "internal-integration-user" };
-  if (!input.config.gateway.wsSecurity.required) return decideWithoutPolicy(input);
+  if (input.basicUser?.internalIntegrationUser) return decideWithoutPolicy(input, "internal-integration-user");
+  if (!input.config.gateway.wsSecurity.required) return decideWithoutPolicy(input, "not-required");
   return decideUnderPolicy(input);
 }
 
@@ -126,12 +128,17 @@ async function decideUnderPolicy(input: WssInput): Promise<WssDecision> {
   return { kind: "admitted", policy: policy.name, profiles: outcomes, sessionUser, steps };
 }
 
-/** ws_security.required is false: only a present signature is verified (and must pass). */
-async function decideWithoutPolicy(input: WssInput): Promise<WssDecision> {
-  const steps: string[] = ["ws_security.required is false: no policy applies"];
+/**
+ * No policy applies (ws_security.required is false, or an internal integration
+ * user): only a present signature is verified, and it must pass.
+ */
+async function decideWithoutPolicy(input: WssInput, reason: BypassReason): Promise<WssDecision> {
+  const steps: string[] = [
+    reason === "not-required" ? "ws_security.required is false: no policy applies" : "internal integration user: no policy applies",
+  ];
   const headerResult = findSecurityHeader(input.envelope);
   if (headerResult.kind === "ambiguous") return refused(undefined, "tokenMissing", [], [...steps, headerResult.reason], false);
-  if (headerResult.kind === "absent" || headerResult.header.signatures.length === 0) return { kind: "bypassed", reason: "not-required" };
+  if (headerResult.kind === "absent" || headerResult.header.signatures.length === 0) return { kind: "bypassed", reason };
   const header = headerResult.header;
   if (header.signatures.length > 1) return refused(undefined, "signatureInvalid", [], [...steps, "more than one ds:Signature"], false);
   steps.push("a signature is present: it is verified anyway");
@@ -140,7 +147,7 @@ async function decideWithoutPolicy(input: WssInput): Promise<WssDecision> {
   const context: RequestContext = { input, message, steps, replayChecks: new Map(), usernameToken: undefined };
   const check = await verifyWithConfiguredCertificates(context);
   if (check.kind === "refusal") return refused(undefined, check.fault, [], steps, false);
-  return { kind: "bypassed", reason: "not-required" };
+  return { kind: "bypassed", reason };
 }
 
 /** Timestamp and signature structure, checked once before the profiles. */

@@ -43,6 +43,15 @@ describe("WS-Security policy", () => {
     assert.deepEqual(decision, { kind: "bypassed", reason: "internal-integration-user" });
   });
 
+  test("internal integration basic user: a present signature is still verified — good → bypassed, altered → Unable to verify signed request", async () => {
+    const clock = new ManualClock();
+    const config = wssConfig({ profiles: [x509()], policies: [policyYaml(["Partner certificate"])] }, certs);
+    const integration = { basicUser: config.users.get("integration")!, clock };
+    const good = signEnvelope(SOAP11_ENVELOPE, { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300, clock });
+    assert.deepEqual(await decide(config, good, integration), { kind: "bypassed", reason: "internal-integration-user" });
+    assert.equal(outcomeOf(await decide(config, good.replace("printer on fire", "printer is fine"), integration)), "Unable to verify signed request");
+  });
+
   test("ws_security.required false and no signature → bypassed (not-required)", async () => {
     const config = wssConfig({ gateway: { required: false }, profiles: [x509()], policies: [policyYaml(["Partner certificate"])] }, certs);
     assert.deepEqual(await decide(config, SOAP11_ENVELOPE), { kind: "bypassed", reason: "not-required" });
