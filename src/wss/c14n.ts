@@ -1,7 +1,9 @@
 /**
  * Canonicalization of elements of the one parsed DOM, in place: nothing is
- * re-serialized and re-parsed, and the DOM is never modified. xml-crypto's
- * canonicalizers do the rendering; this module supplies what they leave to
+ * re-serialized and re-parsed, and the DOM is never modified. Exclusive c14n
+ * is our own linear renderer (exclusive-c14n.ts), which streams its output in
+ * chunks (so a large Body is hashed without one huge string); inclusive c14n
+ * 1.0 / 1.1 is xml-crypto's. This module supplies what the renderers leave to
  * the caller — the namespaces inherited from the element's ancestors (the
  * apex of the subset).
  *
@@ -11,8 +13,11 @@
  * comments anyway, so accepting them only invites verifier disagreement.
  */
 import type { Element } from "@xmldom/xmldom";
-import { C14nCanonicalization, ExclusiveCanonicalization, type NamespacePrefix } from "xml-crypto";
+import { C14nCanonicalization, type NamespacePrefix } from "xml-crypto";
 import { DSIG_ALGORITHMS, NS } from "../xml/ns.js";
+import { writeExclusiveCanonical, type CanonicalSink } from "./exclusive-c14n.js";
+
+export type { CanonicalSink } from "./exclusive-c14n.js";
 
 export const C14N_ALGORITHMS = {
   exclusive: DSIG_ALGORITHMS.c14n.exclusive,
@@ -24,6 +29,8 @@ export type C14nAlgorithm = (typeof C14N_ALGORITHMS)[keyof typeof C14N_ALGORITHM
 
 export type CanonicalizeResult = { readonly kind: "canonical"; readonly text: string } | { readonly kind: "unsupported"; readonly reason: string };
 
+export type CanonicalWriteResult = { readonly kind: "written" } | { readonly kind: "unsupported"; readonly reason: string };
+
 export function isC14nAlgorithm(uri: string): uri is C14nAlgorithm {
   return Object.values(C14N_ALGORITHMS).includes(uri as C14nAlgorithm);
 }
@@ -33,19 +40,29 @@ export function isC14nAlgorithm(uri: string): uri is C14nAlgorithm {
  * `prefixList` is the exclusive c14n InclusiveNamespaces PrefixList ("#default" for the default namespace).
  */
 export function canonicalize(element: Element, algorithm: C14nAlgorithm, prefixList: readonly string[] = []): CanonicalizeResult {
+  const chunks: string[] = [];
+  const result = canonicalizeTo(element, algorithm, prefixList, { write: (chunk) => chunks.push(chunk) });
+  return result.kind === "written" ? { kind: "canonical", text: chunks.join("") } : result;
+}
+
+/** Like `canonicalize`, but hands the canonical form to `sink` in chunks (e.g. straight into a hash). */
+export function canonicalizeTo(element: Element, algorithm: C14nAlgorithm, prefixList: readonly string[], sink: CanonicalSink): CanonicalWriteResult {
   try {
-    return canonicalizeSubtree(element, algorithm, prefixList);
+    if (algorithm === C14N_ALGORITHMS.exclusive) {
+      const inherited = inheritedNamespaces(element).filter((ns) => prefixList.includes(ns.prefix === "" ? "#default" : ns.prefix));
+      writeExclusiveCanonical(element, prefixList, inherited, sink);
+      return { kind: "written" };
+    }
+    const inclusive = canonicalizeInclusive(element);
+    if (inclusive.kind === "canonical") sink.write(inclusive.text);
+    return inclusive.kind === "canonical" ? { kind: "written" } : inclusive;
   } catch {
-    // xml-crypto throws on node types it cannot render (e.g. a processing instruction inside the element).
+    // Node types c14n cannot render here (e.g. a processing instruction inside the element).
     return { kind: "unsupported", reason: "element content that c14n cannot render" };
   }
 }
 
-function canonicalizeSubtree(element: Element, algorithm: C14nAlgorithm, prefixList: readonly string[]): CanonicalizeResult {
-  if (algorithm === C14N_ALGORITHMS.exclusive) {
-    const inherited = inheritedNamespaces(element).filter((ns) => prefixList.includes(ns.prefix === "" ? "#default" : ns.prefix));
-    return { kind: "canonical", text: new ApexExclusiveCanonicalization(element, inherited).render([...prefixList]) };
-  }
+function canonicalizeInclusive(element: Element): CanonicalizeResult {
   // Inclusive c14n would also inherit xml:* attributes from ancestors (1.0 copies them, 1.1 only some);
   // xml-crypto implements neither, so such documents are refused rather than mis-digested.
   if (hasXmlAttributeOnAncestor(element)) {
@@ -107,82 +124,6 @@ function namespaceDeclarationPrefix(attribute: AttributeLike): string | undefine
 function hasXmlAttributeOnAncestor(element: Element): boolean {
   for (let ancestor = element.parentNode; ancestor && ancestor.nodeType === ELEMENT_NODE; ancestor = ancestor.parentNode) {
     if (attributesOf(ancestor as Element).some((attribute) => attribute.namespaceURI === NS.xml)) return true;
-  }
-  return false;
-}
-
-/**
- * Exclusive c14n whose apex also renders the inherited bindings named in the
- * PrefixList. xml-crypto's own `process()` does this by adding xmlns
- * attributes to the element (mutating the DOM being verified); this class
- * renders them instead. One instance per call: it holds that call's apex.
- */
-class ApexExclusiveCanonicalization extends ExclusiveCanonicalization {
-  constructor(
-    private readonly apex: Element,
-    private readonly inheritedForPrefixList: readonly NamespacePrefix[],
-  ) {
-    super();
-  }
-
-  render(prefixList: string[]): string {
-    return this.processInner(this.apex, [], "", {}, prefixList);
-  }
-
-  override renderNs(
-    node: Element,
-    prefixesInScope: NamespacePrefix[],
-    defaultNs: string,
-    defaultNsForPrefix: Record<string, string>,
-    prefixList: string[],
-  ): { rendered: string; newDefaultNs: string } {
-    const declarations: NamespacePrefix[] = [];
-    let newDefaultNs = defaultNs;
-    let defaultDeclaration = "";
-    const declare = (prefix: string, namespaceURI: string): void => {
-      if (isPrefixInScope(prefixesInScope, prefix, namespaceURI)) return;
-      if (declarations.some((declared) => declared.prefix === prefix)) return;
-      declarations.push({ prefix, namespaceURI });
-      prefixesInScope.push({ prefix, namespaceURI });
-    };
-
-    const elementNs = node.namespaceURI ?? "";
-    if (node.prefix) declare(node.prefix, node.namespaceURI ?? defaultNsForPrefix[node.prefix] ?? "");
-    else if (defaultNs !== elementNs) {
-      newDefaultNs = elementNs;
-      defaultDeclaration = ` xmlns="${elementNs}"`;
-    }
-    for (const attribute of attributesOf(node)) {
-      if (attribute.prefix === "xmlns" && attribute.localName && prefixList.includes(attribute.localName)) {
-        declare(attribute.localName, attribute.value);
-      }
-      if (attribute.prefix && attribute.prefix !== "xmlns" && attribute.prefix !== "xml") {
-        declare(attribute.prefix, attribute.namespaceURI ?? "");
-      }
-    }
-    if (node === this.apex) {
-      for (const inherited of this.inheritedForPrefixList) {
-        if (inherited.prefix === "") {
-          // "#default" in the PrefixList: render the inherited default namespace on the apex.
-          if (!node.prefix || defaultDeclaration !== "") continue;
-          newDefaultNs = inherited.namespaceURI;
-          defaultDeclaration = ` xmlns="${inherited.namespaceURI}"`;
-        } else {
-          declare(inherited.prefix, inherited.namespaceURI);
-        }
-      }
-    }
-    declarations.sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
-    const rendered = defaultDeclaration + declarations.map((ns) => ` xmlns:${ns.prefix}="${ns.namespaceURI}"`).join("");
-    return { rendered, newDefaultNs };
-  }
-}
-
-/** Whether `prefix` is bound to `namespaceURI` by the nearest output ancestor (bindings pushed outermost first). */
-function isPrefixInScope(prefixesInScope: readonly NamespacePrefix[], prefix: string, namespaceURI: string): boolean {
-  for (let i = prefixesInScope.length - 1; i >= 0; i--) {
-    const binding = prefixesInScope[i]!;
-    if (binding.prefix === prefix) return binding.namespaceURI === namespaceURI;
   }
   return false;
 }

@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Element, Node } from "@xmldom/xmldom";
-import { canonicalize } from "../c14n.js";
+import { canonicalizeTo } from "../c14n.js";
 import type { ParsedSignature } from "../processors/signature.js";
 
 export type ReferenceVerification =
@@ -25,9 +25,11 @@ export function verifyReferences(signature: ParsedSignature, elementsById: Reado
       // WS-Security never signs an element that contains the signature; the enveloped transform is a no-op otherwise.
       return { kind: "invalid", reason: `signed element #${reference.id.slice(0, 64)} contains the signature` };
     }
-    const canonical = canonicalize(element, reference.transforms.c14n, reference.prefixList);
+    // The canonical form is streamed into the hash: a large Body is never one string.
+    const hash = createHash(reference.digest.hash);
+    const canonical = canonicalizeTo(element, reference.transforms.c14n, reference.prefixList, { write: (chunk) => hash.update(chunk, "utf8") });
     if (canonical.kind === "unsupported") return { kind: "invalid", reason: canonical.reason };
-    const digest = createHash(reference.digest.hash).update(canonical.text, "utf8").digest();
+    const digest = hash.digest();
     if (digest.length !== reference.digestValue.length || !timingSafeEqual(digest, reference.digestValue)) {
       return { kind: "invalid", reason: `digest of #${reference.id.slice(0, 64)} does not match` };
     }

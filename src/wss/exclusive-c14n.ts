@@ -1,0 +1,182 @@
+/**
+ * Exclusive XML Canonicalization 1.0 (without comments) of an element of
+ * the parsed DOM, as the apex of a document subset: one linear walk that
+ * writes the canonical form in chunks, so a large Body is digested without
+ * building one huge string. Spec: https://www.w3.org/TR/xml-exc-c14n/
+ *
+ * - An element renders the namespace bindings it visibly utilizes (its own
+ *   prefix, its attributes' prefixes, the default namespace when it is
+ *   unprefixed) plus, for prefixes in the InclusiveNamespaces PrefixList
+ *   ("#default" for the default namespace), the bindings in scope, each only
+ *   when the nearest output ancestor did not already render that value.
+ * - Namespace declarations sorted by prefix (default first), attributes by
+ *   namespace URI then local name, both by UTF-16 code unit as the spec asks.
+ * - Comments are dropped; text and CDATA are escaped; a processing
+ *   instruction (never part of a SOAP message) is refused.
+ *
+ * The DOM is only read, never modified.
+ */
+import type { Attr, Element, Node } from "@xmldom/xmldom";
+
+export interface CanonicalSink {
+  write(chunk: string): void;
+}
+
+export interface InheritedNamespace {
+  readonly prefix: string;
+  readonly namespaceURI: string;
+}
+
+export class NotCanonicalizable extends Error {}
+
+const ELEMENT_NODE = 1;
+const TEXT_NODE = 3;
+const CDATA_SECTION_NODE = 4;
+const COMMENT_NODE = 8;
+/** Output is handed to the sink in chunks of about this many UTF-16 units. */
+const CHUNK_UNITS = 64 * 1024;
+
+/** Namespace bindings rendered by the output ancestors: prefix → URI ("" is the default namespace). */
+type RenderedScope = ReadonlyMap<string, string>;
+
+/**
+ * Writes the exclusive canonical form of `apex` to `sink`. `inheritedForPrefixList`
+ * are the bindings in scope at the apex from its ancestors whose prefix is in
+ * the PrefixList (prefix "" with "#default"). Throws NotCanonicalizable.
+ */
+export function writeExclusiveCanonical(
+  apex: Element,
+  prefixList: readonly string[],
+  inheritedForPrefixList: readonly InheritedNamespace[],
+  sink: CanonicalSink,
+): void {
+  const writer = new ExclusiveWriter(sink, prefixList, inheritedForPrefixList);
+  writer.element(apex, new Map([["", ""]]), true);
+  writer.flush();
+}
+
+class ExclusiveWriter {
+  private out = "";
+  private readonly inclusivePrefixes: ReadonlySet<string>;
+  private readonly inclusiveDefault: boolean;
+
+  constructor(
+    private readonly sink: CanonicalSink,
+    prefixList: readonly string[],
+    private readonly inheritedAtApex: readonly InheritedNamespace[],
+  ) {
+    this.inclusivePrefixes = new Set(prefixList.filter((prefix) => prefix !== "#default"));
+    this.inclusiveDefault = prefixList.includes("#default");
+  }
+
+  flush(): void {
+    if (this.out !== "") this.sink.write(this.out);
+    this.out = "";
+  }
+
+  element(element: Element, rendered: RenderedScope, isApex: boolean): void {
+    const attributes: Attr[] = [];
+    /** Bindings this element must render (besides the default namespace), by prefix. */
+    const wanted = new Map<string, string>();
+    let ownDefault: string | undefined;
+    const list = element.attributes;
+    for (let i = 0; i < list.length; i++) {
+      const attribute = list[i]!;
+      if (attribute.name === "xmlns") {
+        ownDefault = attribute.value;
+      } else if (attribute.prefix === "xmlns") {
+        const prefix = attribute.localName ?? "";
+        if (this.inclusivePrefixes.has(prefix)) wanted.set(prefix, attribute.value);
+      } else {
+        attributes.push(attribute);
+      }
+    }
+    if (isApex) {
+      for (const inherited of this.inheritedAtApex) {
+        if (inherited.prefix === "") ownDefault ??= inherited.namespaceURI;
+        else if (!wanted.has(inherited.prefix)) wanted.set(inherited.prefix, inherited.namespaceURI);
+      }
+    }
+    // Visibly utilized: the element's prefix and its attributes' prefixes (xml: is never declared).
+    if (element.prefix && element.prefix !== "xml") wanted.set(element.prefix, element.namespaceURI ?? "");
+    for (const attribute of attributes) {
+      if (attribute.prefix && attribute.prefix !== "xml") wanted.set(attribute.prefix, attribute.namespaceURI ?? "");
+    }
+
+    let defaultValue: string | undefined;
+    if (!element.prefix) defaultValue = element.namespaceURI ?? "";
+    else if (this.inclusiveDefault && ownDefault !== undefined) defaultValue = ownDefault;
+
+    let scope = rendered;
+    let declarations = "";
+    if (defaultValue !== undefined && rendered.get("") !== defaultValue) {
+      declarations += ` xmlns="${escapeAttribute(defaultValue)}"`;
+      scope = new Map(scope).set("", defaultValue);
+    }
+    const prefixes = [...wanted.keys()].filter((prefix) => rendered.get(prefix) !== wanted.get(prefix)).sort(compareCodeUnits);
+    if (prefixes.length > 0) {
+      const next = new Map(scope);
+      for (const prefix of prefixes) {
+        const uri = wanted.get(prefix)!;
+        declarations += ` xmlns:${prefix}="${escapeAttribute(uri)}"`;
+        next.set(prefix, uri);
+      }
+      scope = next;
+    }
+
+    const name = element.tagName;
+    let text = `<${name}${declarations}`;
+    if (attributes.length > 1) attributes.sort(compareAttributes);
+    for (const attribute of attributes) text += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
+    this.write(`${text}>`);
+
+    for (let child: Node | null = element.firstChild; child; child = child.nextSibling) {
+      switch (child.nodeType) {
+        case ELEMENT_NODE:
+          this.element(child as Element, scope, false);
+          break;
+        case TEXT_NODE:
+        case CDATA_SECTION_NODE:
+          this.write(escapeText((child as unknown as { data: string }).data));
+          break;
+        case COMMENT_NODE:
+          break;
+        default:
+          throw new NotCanonicalizable(`node type ${child.nodeType} inside a canonicalized element`);
+      }
+    }
+    this.write(`</${name}>`);
+  }
+
+  private write(text: string): void {
+    this.out += text;
+    if (this.out.length >= CHUNK_UNITS) this.flush();
+  }
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareAttributes(a: Attr, b: Attr): number {
+  return compareCodeUnits(a.namespaceURI ?? "", b.namespaceURI ?? "") || compareCodeUnits(a.localName ?? a.name, b.localName ?? b.name);
+}
+
+const TEXT_SPECIAL = /[&<>\r]/;
+const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/;
+
+function escapeText(text: string): string {
+  if (!TEXT_SPECIAL.test(text)) return text;
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#xD;");
+}
+
+function escapeAttribute(value: string): string {
+  if (!ATTRIBUTE_SPECIAL.test(value)) return value;
+  return value
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/"/g, "&quot;")
+    .replace(/\t/g, "&#x9;")
+    .replace(/\n/g, "&#xA;")
+    .replace(/\r/g, "&#xD;");
+}
