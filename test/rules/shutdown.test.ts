@@ -14,6 +14,8 @@ import Database from "better-sqlite3";
 import { makeConfigDir } from "../helpers/config-dir.js";
 import { basicAuth, soapEnvelope, textOf } from "../helpers/gateway.js";
 import { exitWithin, spawnServe, startSlowPost } from "../helpers/serve-process.js";
+import { startGateway } from "../../src/http/server.js";
+import { pino } from "pino";
 
 const ALICE = basicAuth("alice", "alice-password");
 const SOAP_HEADERS = { "Content-Type": "text/xml; charset=utf-8", Authorization: ALICE };
@@ -103,6 +105,19 @@ describe("graceful shutdown on SIGTERM", () => {
     const sysId = textOf(response.body, "sys_id");
     assert.deepEqual(await exitWithin(served, EXIT_WITHIN_MS), { code: 0, signal: null });
     assert.deepEqual(storedIncidents(dbPath), [{ sys_id: sysId, number: "SLOW-1" }]);
+  });
+});
+
+describe("the shutdown grace period", () => {
+  test("a request still unfinished when the grace period ends is dropped: close() reports it forced, nothing is written", async () => {
+    const { dbPath, storeArg } = freshStore();
+    const gateway = await startGateway({ configDir: makeConfigDir(), host: "127.0.0.1", port: 0, store: storeArg, shutdownGraceMs: 300, logger: pino({ level: "silent" }) });
+    const stalled = startSlowPost(gateway.url, "/incident.do?SOAP", soapEnvelope("incident", "insert", "<number>NEVER</number>"), 50, SOAP_HEADERS);
+    const dropped = assert.rejects(stalled.response, (error: Error & { code?: string }) => error.code === "ECONNRESET");
+    await delay(200);
+    assert.deepEqual(await gateway.close(), { kind: "forced", connections: 1 });
+    await dropped;
+    assert.deepEqual(storedIncidents(dbPath), []);
   });
 });
 

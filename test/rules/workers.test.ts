@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import Database from "better-sqlite3";
+import { restartBudget } from "../../src/cluster/restart-budget.js";
 import { signEnvelope } from "../../src/wss/sign/index.js";
 import { makeConfigDir } from "../helpers/config-dir.js";
 import { basicAuth, soapEnvelope, textOf } from "../helpers/gateway.js";
@@ -37,6 +38,35 @@ describe("--workers with the memory replay cache", () => {
 
   test("--workers 0 is a usage error, exit 2", async () => {
     await assert.rejects(spawnServe(["--config", makeConfigDir(), "--workers", "0"]), /serve exited \(2\)[\s\S]*--workers: expected a whole number from 1 to 64, got 0/);
+  });
+});
+
+describe("the primary's start-up and restart budget", () => {
+  test("an invalid configuration stops the primary before it forks: exit 1 with file:line problems", async () => {
+    const configDir = makeConfigDir({ gateway: "basic_auth:\n  required: maybe\n" });
+    await assert.rejects(
+      spawnServe(["--config", configDir, "--workers", "2", "--replay-cache", "redis://127.0.0.1:1"]),
+      /serve exited \(1\)[\s\S]*serve: the configuration is invalid:\ngateway\.yaml:2: basic_auth\.required: expected boolean, got string/,
+    );
+  });
+
+  test("workers that cannot start (replay cache unreachable) stop the primary: exit 1, not a restart loop", async () => {
+    const dbPath = join(mkdtempSync(join(tmpdir(), "wss-workers-db-")), "gateway.db");
+    const error = await spawnServe(["--config", makeConfigDir(), "--store", `sqlite:${dbPath}`, "--workers", "2", "--replay-cache", "redis://127.0.0.1:1"]).then(
+      () => assert.fail("the primary must not report listening workers"),
+      (failure: Error) => failure.message,
+    );
+    assert.match(error, /serve exited \(1\) before it was ready/);
+    assert.match(error, /"msg":"a worker failed to start; stopping"/);
+    assert.doesNotMatch(error, /worker died unexpectedly/);
+  });
+
+  test("the restart budget allows 5 restarts in any 60 s, then refuses until the oldest leaves the window", () => {
+    const budget = restartBudget(5, 60_000);
+    assert.deepEqual([0, 1000, 2000, 3000, 4000].map((ms) => budget.allowRestart(ms)), [true, true, true, true, true]);
+    assert.equal(budget.allowRestart(59_999), false);
+    assert.equal(budget.allowRestart(60_000), true, "the restart at 0 ms has left the window");
+    assert.equal(budget.allowRestart(60_500), false);
   });
 });
 
