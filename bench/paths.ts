@@ -40,6 +40,30 @@ export function fullVerification(config: GatewayConfig, envelope: BenchEnvelope)
   };
 }
 
+/**
+ * The WS-Security decision alone, on an envelope parsed once beforehand
+ * (the decision only reads the DOM, so the same tree serves every iteration).
+ */
+export function verifyOnly(config: GatewayConfig, envelope: BenchEnvelope): () => Promise<void> {
+  const basicUser = config.users.get(BENCH_USER.name);
+  const parsed = xmlParser.parse(envelope.bytes, config.gateway.limits);
+  if (parsed.kind !== "parsed") throw new Error(`bench envelope refused by the parser: ${parsed.reason}`);
+  const read = readEnvelope(parsed.document);
+  if (read.kind !== "envelope") throw new Error(`bench envelope malformed: ${read.reason}`);
+  return async () => {
+    const decision = await decideWsSecurity({
+      config,
+      envelope: read.envelope,
+      basicUser,
+      clock: systemClock,
+      replayCache: new MemoryReplayCache(systemClock),
+    });
+    if (decision.kind !== "admitted" || decision.sessionUser !== BENCH_RUN_AS) {
+      throw new Error(`bench envelope not admitted: ${decision.kind === "refused" ? decision.steps.join("; ") : decision.kind}`);
+    }
+  };
+}
+
 /** The gateway's parse alone: UTF-8 decoding, the limits scan and the DOM. */
 export function parseOnly(config: GatewayConfig, envelope: BenchEnvelope): () => void {
   return () => {

@@ -2,10 +2,11 @@
  * `npm run bench` — verifications per second, single-threaded, for signed
  * envelopes of about 6 KB, 100 KB and 1 MB (generated here, at run time).
  *
- *   npm run bench -- [--seconds N] [--rounds N] [--sizes 6k,100k,1m] [--paths full,parse,naive,http,wss4j]
+ *   npm run bench -- [--seconds N] [--rounds N] [--sizes 6k,100k,1m] [--paths full,verify,parse,naive,http,wss4j]
  *
  * Paths: `full` = the gateway's verification with parsing (the figure that
- * counts), `parse` = the parse alone, `naive` = xml-crypto's checkSignature,
+ * counts), `verify` = the WS-Security decision on an already parsed envelope,
+ * `parse` = the parse alone, `naive` = xml-crypto's checkSignature,
  * `http` = requests/s through a real gateway on 127.0.0.1 (one keep-alive
  * connection), `wss4j` = Apache WSS4J (Debian libwss4j-java) on the same
  * envelopes, when java and the jars are present. Each figure is the best and
@@ -15,15 +16,16 @@ import { parseArgs } from "node:util";
 import { rmSync } from "node:fs";
 import { BENCH_RUN_AS, loadBenchConfig, makeKeys, makeSignedEnvelope, parseSize, writeConfigDir, type BenchEnvelope } from "./fixtures.js";
 import { measure, type MeasureOptions, type Throughput } from "./measure.js";
-import { fullVerification, naiveXmlCrypto, parseOnly } from "./paths.js";
+import { fullVerification, naiveXmlCrypto, parseOnly, verifyOnly } from "./paths.js";
 import { measureHttp } from "./http.js";
 import { measureWss4j } from "./wss4j/run-wss4j.js";
 
-const PATHS = ["full", "parse", "naive", "http", "wss4j"] as const;
+const PATHS = ["full", "verify", "parse", "naive", "http", "wss4j"] as const;
 type PathName = (typeof PATHS)[number];
 
 const PATH_TITLES: Readonly<Record<PathName, string>> = {
   full: "gateway: parse + verify (decideWsSecurity)",
+  verify: "gateway: verify only (already parsed)",
   parse: "gateway: parse only (limits scan + @xmldom)",
   naive: "naive xml-crypto checkSignature",
   http: "gateway over HTTP (1 keep-alive connection)",
@@ -42,7 +44,7 @@ async function main(): Promise<void> {
       seconds: { type: "string", default: "1" },
       rounds: { type: "string", default: "3" },
       sizes: { type: "string", default: "6k,100k,1m" },
-      paths: { type: "string", default: "full,parse,naive" },
+      paths: { type: "string", default: "full,verify,parse,naive" },
     },
     strict: true,
   });
@@ -89,6 +91,8 @@ async function measurePath(path: PathName, envelope: BenchEnvelope, context: Con
   switch (path) {
     case "full":
       return measure(fullVerification(context.config, envelope), context.options);
+    case "verify":
+      return measure(verifyOnly(context.config, envelope), context.options);
     case "parse":
       return measure(parseOnly(context.config, envelope), context.options);
     case "naive":

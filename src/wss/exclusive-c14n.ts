@@ -75,6 +75,31 @@ class ExclusiveWriter {
   }
 
   element(element: Element, rendered: RenderedScope, isApex: boolean): void {
+    const name = element.tagName;
+    // Most elements carry no attributes and no new binding: nothing to sort or declare.
+    const scope = !isApex && element.attributes.length === 0 && rendersNothingNew(element, rendered) ? rendered : undefined;
+    if (scope) this.write(`<${name}>`);
+    const childScope = scope ?? this.startTag(element, rendered, isApex);
+    for (let child: Node | null = element.firstChild; child; child = child.nextSibling) {
+      switch (child.nodeType) {
+        case ELEMENT_NODE:
+          this.element(child as Element, childScope, false);
+          break;
+        case TEXT_NODE:
+        case CDATA_SECTION_NODE:
+          this.write(escapeText((child as unknown as { data: string }).data));
+          break;
+        case COMMENT_NODE:
+          break;
+        default:
+          throw new NotCanonicalizable(`node type ${child.nodeType} inside a canonicalized element`);
+      }
+    }
+    this.write(`</${name}>`);
+  }
+
+  /** Writes the start tag with its namespace declarations and attributes; returns the scope for the children. */
+  private startTag(element: Element, rendered: RenderedScope, isApex: boolean): RenderedScope {
     const attributes: Attr[] = [];
     /** Bindings this element must render (besides the default namespace), by prefix. */
     const wanted = new Map<string, string>();
@@ -124,34 +149,24 @@ class ExclusiveWriter {
       scope = next;
     }
 
-    const name = element.tagName;
-    let text = `<${name}${declarations}`;
+    let text = `<${element.tagName}${declarations}`;
     if (attributes.length > 1) attributes.sort(compareAttributes);
     for (const attribute of attributes) text += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
     this.write(`${text}>`);
-
-    for (let child: Node | null = element.firstChild; child; child = child.nextSibling) {
-      switch (child.nodeType) {
-        case ELEMENT_NODE:
-          this.element(child as Element, scope, false);
-          break;
-        case TEXT_NODE:
-        case CDATA_SECTION_NODE:
-          this.write(escapeText((child as unknown as { data: string }).data));
-          break;
-        case COMMENT_NODE:
-          break;
-        default:
-          throw new NotCanonicalizable(`node type ${child.nodeType} inside a canonicalized element`);
-      }
-    }
-    this.write(`</${name}>`);
+    return scope;
   }
 
   private write(text: string): void {
     this.out += text;
     if (this.out.length >= CHUNK_UNITS) this.flush();
   }
+}
+
+/** Whether an element without attributes (hence without declarations) needs no binding its output ancestors have not rendered. */
+function rendersNothingNew(element: Element, rendered: RenderedScope): boolean {
+  const prefix = element.prefix;
+  if (!prefix) return rendered.get("") === (element.namespaceURI ?? "");
+  return prefix === "xml" || rendered.get(prefix) === (element.namespaceURI ?? "");
 }
 
 function compareCodeUnits(a: string, b: string): number {

@@ -5,7 +5,7 @@
  * classic signature-wrapping move is a second element with the signed id).
  * Signature references are then resolved in this one map only.
  */
-import type { Document, Element } from "@xmldom/xmldom";
+import type { Document, Element, Node } from "@xmldom/xmldom";
 import { NS } from "../../xml/ns.js";
 
 export type IdMapResult =
@@ -19,13 +19,13 @@ export function collectIds(document: Document): IdMapResult {
   const elementsById = new Map<string, Element>();
   const root = document.documentElement;
   if (!root) return { kind: "ids", elementsById };
-  // Iterative pre-order walk: no recursion, so depth is bounded only by the parser's limits.
-  const stack: Element[] = [root];
-  while (stack.length > 0) {
-    const element = stack.pop()!;
+  // Iterative pre-order walk along first-child / next-sibling links: no recursion (depth is bounded
+  // only by the parser's limits) and no per-element allocation.
+  let element: Element | null = root;
+  while (element) {
     const attributes = element.attributes;
     for (let i = 0; i < attributes.length; i++) {
-      const attribute = attributes.item(i)!;
+      const attribute = attributes[i]!;
       if (!isIdAttribute(attribute.namespaceURI, attribute.localName ?? attribute.name)) continue;
       const existing = elementsById.get(attribute.value);
       if (existing && existing !== element) {
@@ -33,13 +33,27 @@ export function collectIds(document: Document): IdMapResult {
       }
       elementsById.set(attribute.value, element);
     }
-    const children: Element[] = [];
-    for (let child = element.firstChild; child; child = child.nextSibling) {
-      if (child.nodeType === ELEMENT_NODE) children.push(child as Element);
-    }
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    element = nextElementInDocumentOrder(element, root);
   }
   return { kind: "ids", elementsById };
+}
+
+/** The next element after `element` in document order within `root`'s subtree, or null. */
+function nextElementInDocumentOrder(element: Element, root: Element): Element | null {
+  const firstChild = firstElementFrom(element.firstChild);
+  if (firstChild) return firstChild;
+  for (let current: Node | null = element; current && current !== root; current = current.parentNode) {
+    const sibling = firstElementFrom(current.nextSibling);
+    if (sibling) return sibling;
+  }
+  return null;
+}
+
+function firstElementFrom(node: Node | null): Element | null {
+  for (let current = node; current; current = current.nextSibling) {
+    if (current.nodeType === ELEMENT_NODE) return current as Element;
+  }
+  return null;
 }
 
 function isIdAttribute(namespace: string | null, localName: string): boolean {
