@@ -69,7 +69,10 @@ export function ensureSecurityHeader(dom: EnvelopeDom, mustUnderstand: boolean):
 }
 
 export function serializeEnvelope(dom: EnvelopeDom): string {
-  return new XMLSerializer().serializeToString(dom.document);
+  // xmldom writes a carriage return in text as a raw character, which every parser reads back as a
+  // line feed, so a signed text holding &#13; would no longer match its digest. Attribute values are
+  // escaped already; comments and CDATA of a parsed document cannot hold one (line ends are normalized).
+  return new XMLSerializer().serializeToString(dom.document).replace(/\r/g, "&#13;");
 }
 
 function qualified(prefix: string | null | undefined, localName: string): string {
