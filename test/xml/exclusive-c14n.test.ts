@@ -17,7 +17,8 @@ import { ExclusiveCanonicalization } from "xml-crypto";
 import { C14N_ALGORITHMS, canonicalize, canonicalizeTo } from "../../src/wss/c14n.js";
 import { xmlParser } from "../../src/xml/parse.js";
 import { makeCertificate } from "../helpers/openssl-certificate.js";
-import { missingToolReason, signWithXmlsec1 } from "../helpers/signers.js";
+import { missingToolReason, signWithXmlsec1, verifyWithXmlsec1 } from "../helpers/signers.js";
+import { signEnvelope } from "../../src/wss/sign/index.js";
 import { decide, outcomeOf, policyYaml, wssConfig, x509ProfileYaml } from "../helpers/wss-config.js";
 
 const limits = { maxXmlDepth: 128, maxXmlElements: 10_000, maxAttributesPerElement: 64 };
@@ -167,5 +168,16 @@ test("xmlsec1-signed envelopes with every Body case are admitted; the same with 
     const altered = signed.replace("</soapenv:Body>", " </soapenv:Body>");
     assert.notEqual(altered, signed);
     assert.equal(outcomeOf(await decide(config, altered)), "Unable to verify signed request", `${name} (altered)`);
+  }
+});
+
+test("our signer over every Body case (it uses the same exclusive c14n): xmlsec1 verifies it and the engine admits it", { skip: missingToolReason("xmlsec1") }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "c14n-signer-"));
+  const partner = makeCertificate(dir, "partner", { key: "rsa2048" });
+  const config = wssConfig({ profiles: [x509ProfileYaml("Partner certificate", "certs/partner.pem")], policies: [policyYaml(["Partner certificate"])] }, { "certs/partner.pem": partner.certPem });
+  for (const [name, body] of Object.entries(BODY_CASES)) {
+    const signed = signEnvelope(envelopeWith(body), { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300 });
+    assert.deepEqual(verifyWithXmlsec1(signed, partner.certPem), { kind: "verified" }, name);
+    assert.equal(outcomeOf(await decide(config, signed)), "admitted", name);
   }
 });

@@ -6,8 +6,9 @@
  */
 import { createHash, sign as cryptoSign, type KeyObject } from "node:crypto";
 import type { Document, Element } from "@xmldom/xmldom";
-import { C14nCanonicalization, ExclusiveCanonicalization } from "xml-crypto";
+import { C14nCanonicalization } from "xml-crypto";
 import { NS } from "../../xml/ns.js";
+import { C14N_ALGORITHMS, canonicalize as canonicalizeForVerification } from "../c14n.js";
 import {
   canonicalizationUri,
   digestAlgorithmUri,
@@ -83,7 +84,12 @@ export function digestOf(target: Element, canonicalization: CanonicalizationName
 
 /** The canonical form of `target` as a document subset (exclusive or inclusive c14n 1.0, without comments). */
 export function canonicalize(target: Element, canonicalization: CanonicalizationName): string {
-  if (canonicalization === "exclusive") return new ExclusiveCanonicalization().process(target as never, {});
+  if (canonicalization === "exclusive") {
+    // The verifier's exclusive c14n, so that what we sign is exactly what we (and xmlsec1, WSS4J) verify.
+    const result = canonicalizeForVerification(target, C14N_ALGORITHMS.exclusive);
+    if (result.kind !== "canonical") throw new SignError(`cannot canonicalize the signed element: ${result.reason}`);
+    return result.text;
+  }
   return new C14nCanonicalization().process(target as never, { ancestorNamespaces: inScopeAncestorNamespaces(target) });
 }
 
