@@ -23,7 +23,8 @@ import { DOMParser, XMLSerializer, type Document, type Element, type Node } from
 import fc from "fast-check";
 import { ManualClock } from "../../src/clock.js";
 import type { GatewayConfig } from "../../src/config/types.js";
-import { canonicalize, signEnvelope } from "../../src/wss/sign/index.js";
+import { ExclusiveCanonicalization } from "xml-crypto";
+import { signEnvelope } from "../../src/wss/sign/index.js";
 import { NS } from "../../src/xml/ns.js";
 import { makeCertificate } from "../helpers/openssl-certificate.js";
 import { decide, outcomeOf, parseRequest, policyYaml, SOAP11_ENVELOPE, wssConfig, x509ProfileYaml } from "../helpers/wss-config.js";
@@ -182,7 +183,8 @@ function applyMutation(signed: string, m: Mutation): string | undefined {
 /** What the signature covers, as an independent implementation (xml-crypto) canonicalizes it, plus the signature bytes. */
 function signedContent(xml: string): string {
   const envelope = parseRequest(xml);
-  const canonical = (element: Element | undefined) => (element ? canonicalize(element, "exclusive") : "(absent)");
+  // xml-crypto's own renderer: the verifier's (and our signer's) exclusive c14n is src/wss/exclusive-c14n.ts.
+  const canonical = (element: Element | undefined) => (element ? new ExclusiveCanonicalization().process(element as never, {}) : "(absent)");
   const document = envelope.document;
   const signatureValue = firstElement(document, NS.ds, "SignatureValue")?.textContent ?? "";
   return JSON.stringify([
