@@ -83,7 +83,7 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   if (cluster.isWorker) {
     // The primary watches the files and forwards SIGHUP; the IPC channel must close for the worker to exit.
     const logger = createLogger().child({ worker: cluster.worker!.id, pid: process.pid });
-    const status = await serveUntilStopped({ ...gatewayOptions, logger, watchConfig: false }, io, logger);
+    const status = await serveUntilStopped({ ...gatewayOptions, logger, watchConfig: false, metricsScope: "cluster-worker" }, io, logger);
     process.exitCode = status;
     cluster.worker!.disconnect(); // a worker.disconnect() is a planned exit, with this status
     return status;

@@ -3,13 +3,15 @@
  * once, forks N workers that share the listening port (node:cluster), and
  * serves nothing itself. It watches the configuration and forwards SIGHUP
  * (reload) and SIGTERM/SIGINT (graceful shutdown) to every worker, and
- * replaces a worker that dies unexpectedly, within a restart budget.
+ * replaces a worker that dies unexpectedly, within a restart budget. It
+ * aggregates the workers' metrics for /metrics (cluster/metrics-primary.ts).
  */
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
 import { evaluateConfig } from "../config/load.js";
 import { formatConfigProblem } from "../config/types.js";
 import { watchConfig } from "../config/watch.js";
+import { aggregateWorkerMetrics } from "./metrics-primary.js";
 import { restartBudget } from "./restart-budget.js";
 
 export interface PrimaryOptions {
@@ -26,6 +28,8 @@ const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 const KILL_MARGIN_MS = 5_000;
 const CONFIG_WATCH_DEBOUNCE_MS = 200;
+/** Below the workers' 2 s wait for the aggregate (observability/metrics.ts), so they get "unavailable" with its reason. */
+const METRICS_COLLECT_TIMEOUT_MS = 1_500;
 
 /** Resolves with the exit status: 0 after a clean shutdown of every worker. */
 export function runPrimary(options: PrimaryOptions): Promise<number> {
@@ -50,6 +54,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     let killTimer: NodeJS.Timeout | undefined;
 
     const fork = () => live.add(cluster.fork());
+    const stopAggregatingMetrics = aggregateWorkerMetrics({
+      workers: () => [...live].filter((worker) => listened.has(worker.id) && worker.isConnected()),
+      collectTimeoutMs: METRICS_COLLECT_TIMEOUT_MS,
+    });
     const forward = (signal: NodeJS.Signals) => {
       for (const worker of live) worker.process.kill(signal);
     };
@@ -68,6 +76,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
 
     const finish = () => {
       clearTimeout(killTimer);
+      stopAggregatingMetrics();
       process.removeListener("SIGHUP", onHangup);
       process.removeListener("SIGTERM", onStop);
       process.removeListener("SIGINT", onStop);
@@ -128,6 +137,8 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       fork();
     });
 
+    // Structured clone rather than JSON over IPC: a gauge's NaN ("unknown") must reach the aggregate as NaN, not null.
+    cluster.setupPrimary({ serialization: "advanced" });
     for (let i = 0; i < options.workers; i++) fork();
     logger.info({ workers: options.workers, pid: process.pid }, "wss-gateway primary started");
   });

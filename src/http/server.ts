@@ -16,7 +16,7 @@ import { openReplayCache } from "../replay/open.js";
 import type { ReplayCache } from "../replay/types.js";
 import { CredentialCache } from "../auth/credential-cache.js";
 import { FailureTracker } from "../abuse/failure-tracker.js";
-import { createGatewayMetrics } from "../observability/metrics.js";
+import { createGatewayMetrics, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
 import { watchConfig, type ConfigWatcher } from "../config/watch.js";
@@ -40,6 +40,8 @@ export interface GatewayOptions {
   readonly watchConfig?: boolean;
   /** How long close() lets requests in flight finish before it drops them; default 10 s. */
   readonly shutdownGraceMs?: number;
+  /** "cluster-worker" (a worker of `serve --workers N`): /metrics answers every worker's metrics; default "process". */
+  readonly metricsScope?: MetricsScope;
 }
 
 const CONFIG_WATCH_DEBOUNCE_MS = 200;
@@ -78,7 +80,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     now: () => clock.now(),
     replayCacheSize: () => replayCache.size(),
     blockedCounts: () => throttle.blockedCounts(),
-  });
+  }, options.metricsScope);
   const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics };
   if (!configs.current().gateway.strictSecurity) {
     logger.warn("strict_security is false: any authenticated user may use any published table");
@@ -132,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (drained.kind === "forced") logger.warn({ connections: drained.connections }, "shutdown grace period over; connections dropped");
       await replayCache.close();
       await store.close();
+      metrics.close();
       return drained;
     },
   };

@@ -9,8 +9,17 @@
  *   latency, throttling, credential failures, and the gauges read at scrape
  *   time from that gateway's current configuration, replay cache and
  *   throttle — so two gateways in one process never mix their values.
+ *
+ * With `serve --workers N` (scope "cluster-worker") a scrape of any worker
+ * answers the metrics of all workers, aggregated by the primary
+ * (cluster/metrics-primary.ts): the gateway metrics by their `aggregator`
+ * (counters and histograms summed), the process-wide ones per worker, with
+ * a `worker` label.
  */
+import cluster from "node:cluster";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { joinClusterMetrics } from "../cluster/metrics-worker.js";
+import type { MetricSample, MetricSnapshot, MetricsJson } from "../cluster/metrics-messages.js";
 import type { GatewayConfig } from "../config/types.js";
 import type { AuditRecord } from "./audit.js";
 import { certificateInventory } from "./certificate-inventory.js";
@@ -41,16 +50,34 @@ export type ThrottleScope = "address" | "user";
 export type ThrottleAction = "refused" | "slowed";
 export type CredentialSource = "basic" | "ws-security";
 
+/**
+ * Whose metrics a scrape answers: this process's, or (a node:cluster worker
+ * of `serve --workers N`) every worker's.
+ */
+export type MetricsScope = "process" | "cluster-worker";
+
+/** What /metrics answers. */
+export type MetricsScrape =
+  | { readonly kind: "metrics"; readonly contentType: string; readonly body: string }
+  | { readonly kind: "unavailable"; readonly reason: string };
+
+/** How long a worker waits for the primary's aggregate; the primary gives the workers less (cluster/primary.ts). */
+const CLUSTER_SCRAPE_TIMEOUT_MS = 2_000;
+
 export interface GatewayMetrics {
   /** This gateway's metrics and the process-wide ones. */
   readonly registry: Registry;
+  /** The metrics /metrics serves, for the scope the gateway was created with. */
+  scrape(): Promise<MetricsScrape>;
+  /** Stops answering the cluster primary (scope "cluster-worker"). */
+  close(): void;
   readonly requests: Counter<"outcome" | "fault" | "status">;
   readonly latency: Histogram<"outcome">;
   readonly throttled: Counter<"scope" | "action">;
   readonly credentialFailures: Counter<"source">;
 }
 
-export function createGatewayMetrics(sources: MetricSources): GatewayMetrics {
+export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope = "process"): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({
@@ -83,6 +110,10 @@ export function createGatewayMetrics(sources: MetricSources): GatewayMetrics {
     help: "Client addresses and user names refused with 429 right now, by scope (address | user)",
     labelNames: ["scope"] as const,
     registers,
+    // Workers either share the throttle's state (the same count from each) or
+    // each hold their own, possibly overlapping, set: max is exact for the
+    // first and never counts one client twice in the second.
+    aggregator: "max",
     collect() {
       const counts = sources.blockedCounts();
       this.set({ scope: "address" }, counts.addresses);
@@ -93,6 +124,7 @@ export function createGatewayMetrics(sources: MetricSources): GatewayMetrics {
     name: "wss_gateway_replay_cache_entries",
     help: "Entries in the replay cache (nonces and signature values within their TTL)",
     registers,
+    aggregator: "first", // several workers need the shared Redis cache: each reports the same entries
     async collect() {
       try {
         this.set(await sources.replayCacheSize());
@@ -106,6 +138,7 @@ export function createGatewayMetrics(sources: MetricSources): GatewayMetrics {
     help: "Seconds until notAfter of each configured certificate (negative once expired), by the profile or user using it",
     labelNames: ["profile", "user", "path", "fingerprint"] as const,
     registers,
+    aggregator: "min", // the workers read the clock a moment apart: the soonest expiry
     collect() {
       this.reset(); // a reload may have dropped certificates
       const nowMs = sources.now().getTime();
@@ -119,7 +152,30 @@ export function createGatewayMetrics(sources: MetricSources): GatewayMetrics {
       }
     },
   });
-  return { registry: Registry.merge([processRegistry, registry]), requests, latency, throttled, credentialFailures };
+  const merged = Registry.merge([processRegistry, registry]);
+  const scrapeThisProcess = async (): Promise<MetricsScrape> => ({ kind: "metrics", contentType: merged.contentType, body: await merged.metrics() });
+  const counters = { registry: merged, requests, latency, throttled, credentialFailures };
+  switch (scope) {
+    case "process":
+      return { ...counters, scrape: scrapeThisProcess, close: () => {} };
+    case "cluster-worker": {
+      const workerId = cluster.worker?.id;
+      if (workerId === undefined) throw new Error("metrics scope cluster-worker: this process is not a node:cluster worker");
+      const link = joinClusterMetrics(() => metricsForAggregation(registry, String(workerId)), CLUSTER_SCRAPE_TIMEOUT_MS);
+      return {
+        ...counters,
+        async scrape() {
+          const result = await link.scrapeAllWorkers();
+          return result.kind === "aggregated" ? { kind: "metrics", contentType: merged.contentType, body: result.body } : result;
+        },
+        close: () => link.leave(),
+      };
+    }
+    default: {
+      const unknown: never = scope;
+      throw new Error(`unknown metrics scope ${String(unknown)}`);
+    }
+  }
 }
 
 export function recordRequestMetrics(metrics: GatewayMetrics, audit: AuditRecord): void {
@@ -134,4 +190,33 @@ export function recordThrottle(metrics: GatewayMetrics, scope: ThrottleScope, ac
 
 export function recordCredentialFailure(metrics: GatewayMetrics, source: CredentialSource): void {
   metrics.credentialFailures.inc({ source });
+}
+
+/**
+ * This worker's share of the aggregate: the gateway's metrics as they are
+ * (the primary applies each one's aggregator), and the process-wide ones
+ * labelled with the worker — a sum of heap sizes, start times or reload
+ * counts of different processes means nothing.
+ */
+async function metricsForAggregation(gatewayRegistry: Registry, workerId: string): Promise<MetricsJson> {
+  const perWorker = (await processRegistry.getMetricsAsJSON()).map((metric) => ({
+    ...snapshotOf(metric),
+    aggregator: "first" as const, // each series is one worker's already
+    values: metric.values.map((sample) => sampleOf(sample, { worker: workerId })),
+  }));
+  const gateway = (await gatewayRegistry.getMetricsAsJSON()).map(snapshotOf);
+  return [...perWorker, ...gateway];
+}
+
+type RegistryMetric = Awaited<ReturnType<Registry["getMetricsAsJSON"]>>[number];
+
+/** Plain data only: the IPC channel cannot carry functions. */
+function snapshotOf(metric: RegistryMetric): MetricSnapshot {
+  return { name: metric.name, help: metric.help, type: String(metric.type), aggregator: metric.aggregator, values: metric.values.map((sample) => sampleOf(sample)) };
+}
+
+function sampleOf(sample: RegistryMetric["values"][number], extraLabels: Record<string, string> = {}): MetricSample {
+  const { metricName } = sample as { metricName?: string };
+  const labels = { ...(sample.labels as Record<string, string | number>), ...extraLabels };
+  return metricName === undefined ? { value: sample.value, labels } : { value: sample.value, labels, metricName };
 }

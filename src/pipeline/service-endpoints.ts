@@ -1,4 +1,7 @@
-/** Stage: /healthz (liveness), /readyz (store reachable, configuration loaded), /metrics (Prometheus). */
+/**
+ * Stage: /healthz (liveness), /readyz (store reachable, configuration
+ * loaded), /metrics (Prometheus; with `serve --workers N`, every worker's).
+ */
 import type { GatewayConfig } from "../config/types.js";
 import type { GatewayServices } from "../http/services.js";
 import type { GatewayResponse, Route } from "../http/state.js";
@@ -16,8 +19,19 @@ export async function serviceEndpoint(route: Route, config: GatewayConfig, servi
       return text(200, `ready: ${config.tables.size} tables published\n`);
     }
     case "metrics": {
-      const registry = services.metrics.registry;
-      return { kind: "document", status: 200, contentType: registry.contentType, body: await registry.metrics() };
+      const scrape = await services.metrics.scrape();
+      switch (scrape.kind) {
+        case "metrics":
+          return { kind: "document", status: 200, contentType: scrape.contentType, body: scrape.body };
+        case "unavailable":
+          // A partial or per-worker answer would look like counter resets to Prometheus: no answer is better.
+          services.logger.warn({ reason: scrape.reason }, "/metrics: the metrics of all workers are unavailable");
+          return text(503, `metrics of all workers unavailable: ${scrape.reason}\n`);
+        default: {
+          const unexpected: never = scrape;
+          return unexpected;
+        }
+      }
     }
     default:
       return undefined;
