@@ -15,8 +15,9 @@ import type { Store } from "../store/types.js";
 import { openReplayCache } from "../replay/open.js";
 import type { ReplayCache } from "../replay/types.js";
 import { CredentialCache } from "../auth/credential-cache.js";
-import { FailureTracker } from "../abuse/failure-tracker.js";
-import { createGatewayMetrics, type MetricsScope } from "../observability/metrics.js";
+import { openFailureStore } from "../abuse/open-failure-store.js";
+import { failOpen } from "../abuse/fail-open.js";
+import { createGatewayMetrics, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
 import { watchConfig, type ConfigWatcher } from "../config/watch.js";
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   readonly store?: string;
   /** `memory` (default) or `redis://…`. */
   readonly replayCache?: string;
+  /** Namespace of the brute-force throttle's Redis keys (with a redis:// replay cache); default `wss-gateway:throttle:`. */
+  readonly throttleKeyPrefix?: string;
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
@@ -74,13 +77,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const store: Store = await openStore(options.store ?? "sqlite:data/gateway.db");
   await store.ensureTables([...configs.current().tables.values()]);
   const replayCache: ReplayCache = await openReplayCache(options.replayCache ?? "memory", clock);
-  const throttle = new FailureTracker(clock);
+  // The throttle counts in the replay cache's Redis when there is one, so workers and instances count together.
+  const failureStore = await openFailureStore(options.replayCache ?? "memory", clock, { redisKeyPrefix: options.throttleKeyPrefix });
   const metrics = createGatewayMetrics({
     currentConfig: () => configs.current(),
     now: () => clock.now(),
     replayCacheSize: () => replayCache.size(),
-    blockedCounts: () => throttle.blockedCounts(),
+    blockedCounts: () => failureStore.blockedCounts(),
   }, options.metricsScope);
+  const throttle = failOpen(failureStore, { logger, clock, countUnavailable: (operation) => recordThrottleStoreUnavailable(metrics, operation) });
   const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics };
   if (!configs.current().gateway.strictSecurity) {
     logger.warn("strict_security is false: any authenticated user may use any published table");
@@ -133,6 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const drained = await connections.drain(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
       if (drained.kind === "forced") logger.warn({ connections: drained.connections }, "shutdown grace period over; connections dropped");
       await replayCache.close();
+      await throttle.close();
       await store.close();
       metrics.close();
       return drained;

@@ -5,7 +5,7 @@ import type { GatewayConfig } from "../config/types.js";
 import type { Store } from "../store/types.js";
 import type { ReplayCache } from "../replay/types.js";
 import type { CredentialCache } from "../auth/credential-cache.js";
-import type { FailureTracker } from "../abuse/failure-tracker.js";
+import type { FailureStore } from "../abuse/failure-store.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 
 /** Holds the current configuration; a reload swaps the reference atomically. */
@@ -20,8 +20,8 @@ export interface GatewayServices {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly credentialCache: CredentialCache;
-  /** Failed credentials per client address and user name (brute-force throttling). */
-  readonly throttle: FailureTracker;
+  /** Failed credentials per client address and user name (brute-force throttling); shared through Redis when there is one. */
+  readonly throttle: FailureStore;
   /** This gateway's Prometheus registry and counters. */
   readonly metrics: GatewayMetrics;
 }

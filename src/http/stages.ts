@@ -48,7 +48,9 @@ export const routeStage = stage((ctx) => {
 
 export const serviceEndpointStage = stage((ctx, services) => serviceEndpoint(ctx.state.route!, ctx.state.config, services));
 
-export const throttleStage = stage((ctx, services) => settleThrottle(throttleClientAddress(services.throttle, ctx.state.clientAddress), ctx.state.audit, services.metrics));
+export const throttleStage = stage(async (ctx, services) =>
+  settleThrottle(await throttleClientAddress(services.throttle, ctx.state.clientAddress), ctx.state.audit, services.metrics),
+);
 
 export const readBodyStage = stage(async (ctx) => {
   if (ctx.state.route?.kind !== "soap") return undefined;
@@ -83,7 +85,7 @@ export const basicAuthStage = stage(async (ctx, services) => {
     verifiedClientCertificateFingerprint(ctx.req.socket),
   );
   if (result.kind === "refused") {
-    if (result.credentialFailure) countFailure(ctx, services, claimedUser, "basic");
+    if (result.credentialFailure) await countFailure(ctx, services, claimedUser, "basic");
     ctx.state.audit.reason = result.reason;
     return unauthorizedResponse(ctx.state.config);
   }
@@ -124,7 +126,7 @@ export const wsSecurityStage = stage(async (ctx, services) => {
   audit.profiles = decision.profiles.map((p) => ({ profile: p.profile, result: p.kind, reason: p.reason }));
   if (ctx.state.config.gateway.debug) services.logger.info({ requestId: ctx.state.requestId, steps: decision.steps }, "ws-security trace");
   if (decision.kind === "refused") {
-    if (decision.credentialFailure) countFailure(ctx, services, claimedUser, "ws-security");
+    if (decision.credentialFailure) await countFailure(ctx, services, claimedUser, "ws-security");
     audit.reason = decision.steps.at(-1);
     return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault(decision.fault) };
   }
@@ -188,9 +190,9 @@ export const runOperationStage = stage(async (ctx, services) => {
   }
 });
 
-function countFailure(ctx: Context, services: GatewayServices, userName: string | undefined, source: "basic" | "ws-security"): void {
+async function countFailure(ctx: Context, services: GatewayServices, userName: string | undefined, source: "basic" | "ws-security"): Promise<void> {
   const settings = ctx.state.config.gateway.throttle;
-  countCredentialFailure({ tracker: services.throttle, metrics: services.metrics, settings }, { clientAddress: ctx.state.clientAddress, userName, source });
+  await countCredentialFailure({ tracker: services.throttle, metrics: services.metrics, settings }, { clientAddress: ctx.state.clientAddress, userName, source });
 }
 
 function tableOf(ctx: Context): string {

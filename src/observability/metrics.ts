@@ -43,12 +43,14 @@ export interface MetricSources {
   currentConfig(): GatewayConfig;
   now(): Date;
   replayCacheSize(): Promise<number>;
-  blockedCounts(): { readonly addresses: number; readonly users: number };
+  /** With a shared (Redis) throttle store these are the whole deployment's counts. */
+  blockedCounts(): Promise<{ readonly addresses: number; readonly users: number }>;
 }
 
 export type ThrottleScope = "address" | "user";
 export type ThrottleAction = "refused" | "slowed";
 export type CredentialSource = "basic" | "ws-security";
+export type ThrottleStoreOperation = "check" | "record";
 
 /**
  * Whose metrics a scrape answers: this process's, or (a node:cluster worker
@@ -75,6 +77,7 @@ export interface GatewayMetrics {
   readonly latency: Histogram<"outcome">;
   readonly throttled: Counter<"scope" | "action">;
   readonly credentialFailures: Counter<"source">;
+  readonly throttleStoreUnavailable: Counter<"operation">;
 }
 
 export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope = "process"): GatewayMetrics {
@@ -114,11 +117,22 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
     // each hold their own, possibly overlapping, set: max is exact for the
     // first and never counts one client twice in the second.
     aggregator: "max",
-    collect() {
-      const counts = sources.blockedCounts();
-      this.set({ scope: "address" }, counts.addresses);
-      this.set({ scope: "user" }, counts.users);
+    async collect() {
+      try {
+        const counts = await sources.blockedCounts();
+        this.set({ scope: "address" }, counts.addresses);
+        this.set({ scope: "user" }, counts.users);
+      } catch {
+        this.set({ scope: "address" }, Number.NaN); // store unreachable: no number is better than a stale one
+        this.set({ scope: "user" }, Number.NaN);
+      }
     },
+  });
+  const throttleStoreUnavailable = new Counter({
+    name: "wss_gateway_throttle_store_unavailable_total",
+    help: "Throttle checks or failure records that failed because the throttle store (Redis) was unreachable; the request went on unthrottled",
+    labelNames: ["operation"] as const,
+    registers,
   });
   new Gauge({
     name: "wss_gateway_replay_cache_entries",
@@ -154,7 +168,7 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
   });
   const merged = Registry.merge([processRegistry, registry]);
   const scrapeThisProcess = async (): Promise<MetricsScrape> => ({ kind: "metrics", contentType: merged.contentType, body: await merged.metrics() });
-  const counters = { registry: merged, requests, latency, throttled, credentialFailures };
+  const counters = { registry: merged, requests, latency, throttled, credentialFailures, throttleStoreUnavailable };
   switch (scope) {
     case "process":
       return { ...counters, scrape: scrapeThisProcess, close: () => {} };
@@ -190,6 +204,10 @@ export function recordThrottle(metrics: GatewayMetrics, scope: ThrottleScope, ac
 
 export function recordCredentialFailure(metrics: GatewayMetrics, source: CredentialSource): void {
   metrics.credentialFailures.inc({ source });
+}
+
+export function recordThrottleStoreUnavailable(metrics: GatewayMetrics, operation: ThrottleStoreOperation): void {
+  metrics.throttleStoreUnavailable.inc({ operation });
 }
 
 /**

@@ -6,7 +6,7 @@
  * each failed credential is counted. The rules live in src/abuse/.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import type { FailureTracker, ThrottleSettings } from "../abuse/failure-tracker.js";
+import type { FailureStore, ThrottleSettings } from "../abuse/failure-store.js";
 import type { AuditRecord } from "../observability/audit.js";
 import { recordCredentialFailure, recordThrottle, type CredentialSource, type GatewayMetrics, type ThrottleScope } from "../observability/metrics.js";
 import type { GatewayResponse } from "../http/state.js";
@@ -17,15 +17,15 @@ export type ThrottleResult =
   | { readonly kind: "slowed"; readonly delayMs: number }
   | { readonly kind: "refused"; readonly scope: ThrottleScope; readonly retryAfterSeconds: number };
 
-export function throttleClientAddress(tracker: FailureTracker, clientAddress: string): ThrottleResult {
-  const verdict = tracker.checkAddress(clientAddress);
+export async function throttleClientAddress(tracker: FailureStore, clientAddress: string): Promise<ThrottleResult> {
+  const verdict = await tracker.checkAddress(clientAddress);
   return verdict.kind === "blocked" ? { kind: "refused", scope: "address", retryAfterSeconds: verdict.retryAfterSeconds } : { kind: "open" };
 }
 
 /** Refuses a blocked user name, or waits out its slow-down before the credential is checked. */
-export async function throttleClaimedUser(tracker: FailureTracker, userName: string | undefined, settings: ThrottleSettings): Promise<ThrottleResult> {
+export async function throttleClaimedUser(tracker: FailureStore, userName: string | undefined, settings: ThrottleSettings): Promise<ThrottleResult> {
   if (userName === undefined) return { kind: "open" };
-  const verdict = tracker.checkUser(userName, settings);
+  const verdict = await tracker.checkUser(userName, settings);
   switch (verdict.kind) {
     case "open":
       return verdict;
@@ -63,11 +63,11 @@ export function settleThrottle(result: ThrottleResult, audit: AuditRecord, metri
 }
 
 /** Counts one failed credential against the client address and the claimed user name. */
-export function countCredentialFailure(
-  input: { readonly tracker: FailureTracker; readonly metrics: GatewayMetrics; readonly settings: ThrottleSettings },
+export async function countCredentialFailure(
+  input: { readonly tracker: FailureStore; readonly metrics: GatewayMetrics; readonly settings: ThrottleSettings },
   failure: { readonly clientAddress: string; readonly userName: string | undefined; readonly source: CredentialSource },
-): void {
-  input.tracker.recordFailure({ clientAddress: failure.clientAddress, userName: failure.userName }, input.settings);
+): Promise<void> {
+  await input.tracker.recordFailure({ clientAddress: failure.clientAddress, userName: failure.userName }, input.settings);
   recordCredentialFailure(input.metrics, failure.source);
 }
 

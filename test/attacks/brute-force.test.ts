@@ -353,7 +353,7 @@ describe("memory and address keys", () => {
     assert.equal(window.blockedForMs("attacker", 120_000), 0);
   });
 
-  test("IPv6 clients are counted per /64 and IPv4-mapped addresses as IPv4", () => {
+  test("IPv6 clients are counted per /64 and IPv4-mapped addresses as IPv4", async () => {
     assert.equal(clientKey("2001:db8:1:2::1"), "2001:db8:1:2::/64");
     assert.equal(clientKey("2001:0db8:0001:0002:ffff:ffff:ffff:ffff"), "2001:db8:1:2::/64");
     assert.equal(clientKey("::1"), "0:0:0:0::/64");
@@ -361,8 +361,8 @@ describe("memory and address keys", () => {
     assert.equal(clientKey("192.0.2.7"), "192.0.2.7");
     const clock = new ManualClock(START);
     const tracker = new FailureTracker(clock);
-    for (let i = 1; i <= 3; i++) tracker.recordFailure({ clientAddress: `2001:db8:1:2::${i}`, userName: undefined }, THROTTLE);
-    assert.deepEqual(tracker.checkAddress("2001:db8:1:2:abcd::9"), { kind: "blocked", retryAfterSeconds: 120 });
-    assert.deepEqual(tracker.checkAddress("2001:db8:1:3::1"), { kind: "open" });
+    for (let i = 1; i <= 3; i++) await tracker.recordFailure({ clientAddress: `2001:db8:1:2::${i}`, userName: undefined }, THROTTLE);
+    assert.deepEqual(await tracker.checkAddress("2001:db8:1:2:abcd::9"), { kind: "blocked", retryAfterSeconds: 120 });
+    assert.deepEqual(await tracker.checkAddress("2001:db8:1:3::1"), { kind: "open" });
   });
 });
