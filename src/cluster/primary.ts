@@ -28,8 +28,13 @@ const MAX_RESTARTS = 5;
 const RESTART_WINDOW_MS = 60_000;
 const KILL_MARGIN_MS = 5_000;
 const CONFIG_WATCH_DEBOUNCE_MS = 200;
-/** Below the workers' 2 s wait for the aggregate (observability/metrics.ts), so they get "unavailable" with its reason. */
-const METRICS_COLLECT_TIMEOUT_MS = 1_500;
+/**
+ * Above the Redis command timeout (2 s), so that an unresponsive cache makes a
+ * worker report its gauge as NaN rather than miss the collection; below the
+ * workers' 3 s wait for the aggregate (observability/metrics.ts), so that they
+ * get "unavailable" with its reason.
+ */
+const METRICS_COLLECT_TIMEOUT_MS = 2_500;
 
 /** Resolves with the exit status: 0 after a clean shutdown of every worker. */
 export function runPrimary(options: PrimaryOptions): Promise<number> {

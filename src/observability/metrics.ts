@@ -64,7 +64,7 @@ export type MetricsScrape =
   | { readonly kind: "unavailable"; readonly reason: string };
 
 /** How long a worker waits for the primary's aggregate; the primary gives the workers less (cluster/primary.ts). */
-const CLUSTER_SCRAPE_TIMEOUT_MS = 2_000;
+const CLUSTER_SCRAPE_TIMEOUT_MS = 3_000;
 
 export interface GatewayMetrics {
   /** This gateway's metrics and the process-wide ones. */

@@ -7,9 +7,10 @@
  * scrape is refused with 503 rather than answered with a partial sum.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { request } from "node:http";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -217,21 +218,21 @@ describe("/metrics of two workers", { skip: "skip" in redis ? redis.skip : false
     assert.equal(samples(response.body, "process_cpu_user_seconds_total").length, 2);
   });
 
-  test("a worker that does not answer (SIGSTOP): the scrape is refused with 503 and the reason after 1.5 s, not answered with a partial sum; after SIGCONT all is well", async () => {
+  test("a worker that does not answer (SIGSTOP): the scrape is refused with 503 and the reason after 2.5 s, not answered with a partial sum; after SIGCONT all is well", async () => {
     const secondPid = workerPids().get(2);
     assert.ok(secondPid !== undefined);
     let refused = 0;
     process.kill(secondPid, "SIGSTOP");
     try {
       // Connections alternate between the workers: the stopped one cannot answer, the other must within the bound.
-      const attempts = await Promise.allSettled([0, 1].map((i) => getOnNewConnection(served.url, "/metrics", { "X-Request-Id": `scrape-stopped-${i}` }, 4_000)));
+      const attempts = await Promise.allSettled([0, 1].map((i) => getOnNewConnection(served.url, "/metrics", { "X-Request-Id": `scrape-stopped-${i}` }, 5_000)));
       const answers = attempts.filter((attempt) => attempt.status === "fulfilled").map((attempt) => attempt.value);
       assert.ok(answers.length >= 1, "the running worker answered");
       refused = answers.length;
       for (const answer of answers) {
         assert.deepEqual(
           { status: answer.status, contentType: answer.contentType, body: answer.body },
-          { status: 503, contentType: "text/plain; charset=utf-8", body: "metrics of all workers unavailable: 1 of 2 workers answered within 1500 ms\n" },
+          { status: 503, contentType: "text/plain; charset=utf-8", body: "metrics of all workers unavailable: 1 of 2 workers answered within 2500 ms\n" },
         );
       }
     } finally {
@@ -244,5 +245,59 @@ describe("/metrics of two workers", { skip: "skip" in redis ? redis.skip : false
     const counted = value(response.body, "wss_gateway_requests_total", { outcome: "ok", fault: "", status: "200" });
     assert.ok(counted === INSERTS + scrapesAnswered - 1 || counted === INSERTS + scrapesAnswered, `counted ${counted}`);
     assert.equal(value(response.body, "wss_gateway_requests_total", { outcome: "ok", fault: "", status: "503" }), refused);
+  });
+});
+
+/** A throw-away redis-server of this test's own on a free loopback port, so that it can be killed. */
+async function startOwnRedis(): Promise<{ url: string; process: ChildProcess }> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on("error", reject);
+  });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("redis-server did not start")), 10_000);
+    child.stdout!.on("data", (chunk) => {
+      if (String(chunk).includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`redis-server exited (${code})`)));
+  });
+  return { url: `redis://127.0.0.1:${port}`, process: child };
+}
+
+describe("/metrics of two workers whose Redis went away", { skip: "skip" in redis ? redis.skip : false }, () => {
+  let ownRedis: { url: string; process: ChildProcess };
+  let served: ServeProcess;
+
+  before(async () => {
+    ownRedis = await startOwnRedis();
+    const dbPath = join(mkdtempSync(join(tmpdir(), "wss-metrics-workers-db-")), "gateway.db");
+    served = await spawnServe(["--config", makeConfigDir(), "--store", `sqlite:${dbPath}`, "--workers", "2", "--replay-cache", ownRedis.url], {
+      readyMessage: "wss-gateway workers listening",
+    });
+  });
+
+  after(async () => {
+    if (ownRedis && ownRedis.process.exitCode === null) ownRedis.process.kill("SIGKILL");
+    if (served && served.child.exitCode === null) {
+      served.child.kill("SIGTERM");
+      await exitWithin(served, 20_000).catch(() => undefined);
+    }
+  });
+
+  test("the replay-cache gauge of every worker is NaN (unknown): the aggregate says NaN, not null or 0, and the scrape still answers 200", async () => {
+    const exited = new Promise((resolve) => ownRedis.process.once("exit", resolve));
+    ownRedis.process.kill("SIGKILL");
+    await exited;
+    const response = await getOnNewConnection(served.url, "/metrics", {});
+    assert.equal(response.status, 200, response.body);
+    assert.deepEqual(samples(response.body, "wss_gateway_replay_cache_entries"), [{ labels: {}, value: Number.NaN }]);
+    assert.match(response.body, /^wss_gateway_replay_cache_entries NaN$/im); // prom-client writes "Nan"; Prometheus reads it case-insensitively
   });
 });
