@@ -27,6 +27,8 @@ interface Collection {
 export function aggregateWorkerMetrics(options: MetricsAggregationOptions): () => void {
   const collections = new Map<number, Collection>();
   let nextCollectId = 0;
+  /** Scrapes that arrive while a collection runs share it: a burst of scrapes does not multiply the work of every worker. */
+  let collecting: Promise<AggregatedMetrics> | undefined;
 
   const collectFromAllWorkers = (): Promise<AggregatedMetrics> => {
     const workers = options.workers();
@@ -40,12 +42,10 @@ export function aggregateWorkerMetrics(options: MetricsAggregationOptions): () =
           clearTimeout(timer);
           collections.delete(collectId);
           if (failure !== undefined) return resolve(unavailable(failure));
-          AggregatorRegistry.aggregate(collection.answers)
-            .metrics()
-            .then(
-              (body) => resolve({ kind: "aggregated", body }),
-              () => resolve(unavailable("the workers' metrics could not be aggregated")),
-            );
+          aggregate(collection.answers).then(
+            (body) => resolve({ kind: "aggregated", body }),
+            () => resolve(unavailable("the workers' metrics could not be aggregated")),
+          );
         },
       };
       const timer = setTimeout(() => {
@@ -62,7 +62,8 @@ export function aggregateWorkerMetrics(options: MetricsAggregationOptions): () =
     switch (message.kind) {
       case "wss-gateway:metrics-scrape-request": {
         const { scrapeId } = message;
-        void collectFromAllWorkers().then((result) => send(worker, { kind: "wss-gateway:metrics-scrape-answer", scrapeId, result }));
+        collecting ??= collectFromAllWorkers().finally(() => (collecting = undefined));
+        void collecting.then((result) => send(worker, { kind: "wss-gateway:metrics-scrape-answer", scrapeId, result }));
         return;
       }
       case "wss-gateway:metrics-collect-answer":
@@ -89,6 +90,11 @@ export function aggregateWorkerMetrics(options: MetricsAggregationOptions): () =
     cluster.off("message", onMessage);
     for (const collection of [...collections.values()]) collection.settle("the primary is stopping");
   };
+}
+
+/** Async, so that a throw (an unknown aggregator) becomes a rejection. */
+async function aggregate(answers: readonly MetricsJson[]): Promise<string> {
+  return AggregatorRegistry.aggregate([...answers]).metrics();
 }
 
 function send(worker: Worker, message: MetricsMessage): void {
