@@ -5,12 +5,14 @@
  * gateways in one process share the real Redis (WSS_TEST_REDIS_URL), each
  * with its own ManualClock standing at the same time; each test uses its own
  * key prefix and deletes its keys afterwards, so parallel test files and
- * earlier runs never see each other's counts. The last suite runs its own
- * redis-server and stops it mid-flight.
+ * earlier runs never see each other's counts. Then the real `serve
+ * --workers 2` on the real clock (a fresh address and user name per run, its
+ * keys deleted afterwards), and a gateway on its own redis-server, stopped
+ * mid-flight.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { createHash, randomInt, randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { request } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
@@ -22,11 +24,12 @@ import { setTimeout as delay } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { ManualClock } from "../../src/clock.js";
-import { RedisFailureStore } from "../../src/abuse/redis-failure-store.js";
+import { DEFAULT_THROTTLE_KEY_PREFIX, RedisFailureStore } from "../../src/abuse/redis-failure-store.js";
 import { startGateway, type RunningGateway } from "../../src/http/server.js";
 import { makeConfigDir } from "../helpers/config-dir.js";
 import { basicAuth, soapEnvelope } from "../helpers/gateway.js";
 import { serverUrl } from "../helpers/servers.js";
+import { spawnServe, type ServeProcess } from "../helpers/serve-process.js";
 
 const START = "2030-01-01T00:00:00Z";
 const THROTTLE = { maxFailures: 3, windowSeconds: 60, cooldownSeconds: 120 };
@@ -311,5 +314,65 @@ describe("the shared Redis fails mid-flight", { skip: "skip" in shared ? shared.
     } finally {
       await instance.gateway.close();
     }
+  });
+});
+
+/** POST on a new connection from a chosen loopback address, tagged with a request id to find its worker. */
+function postToServe(served: ServeProcess, localAddress: string, authorization: string, requestId: string): Promise<Answer> {
+  const body = INSERT("GUESS");
+  const target = new URL(served.url);
+  const headers = { "Content-Type": "text/xml; charset=utf-8", Authorization: authorization, "X-Request-Id": requestId, Connection: "close" };
+  return new Promise((resolve, reject) => {
+    const req = request({ host: target.hostname, port: target.port, path: "/incident.do?SOAP", method: "POST", localAddress, headers, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"] }));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe("serve --workers 2 with Redis", { skip: "skip" in shared ? shared.skip : false }, () => {
+  const redisUrl = "url" in shared ? shared.url : "";
+  // The real clock and the default key prefix: a fresh address and user name each run keep runs apart.
+  const address = `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+  const intruder = `intruder-${randomUUID()}`;
+  let served: ServeProcess;
+
+  before(async () => {
+    const configDir = makeConfigDir({ gateway: GATEWAY_YAML.replace("cooldown_seconds: 120", "cooldown_seconds: 60") });
+    const dbPath = join(mkdtempSync(join(tmpdir(), "wss-brute-workers-db-")), "gateway.db");
+    served = await spawnServe(["--config", configDir, "--store", `sqlite:${dbPath}`, "--workers", "2", "--replay-cache", redisUrl], {
+      readyMessage: "wss-gateway workers listening",
+      timeoutMs: 60_000, // two workers through tsx on a busy machine
+    });
+  });
+  after(async () => {
+    if (served.child.exitCode === null) {
+      served.child.kill("SIGKILL");
+      await served.exited;
+    }
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+    const hashed = (key: string) => createHash("sha256").update(key).digest("base64url");
+    const bases = [`address:{${hashed(address)}}`, `user:{${hashed(intruder)}}`];
+    await redis.del(...bases.flatMap((base) => [`${DEFAULT_THROTTLE_KEY_PREFIX}${base}:failures`, `${DEFAULT_THROTTLE_KEY_PREFIX}${base}:block`]));
+    await redis.quit();
+  });
+
+  test("max_failures failures landing on both workers block the address on every worker (not max_failures per worker)", async () => {
+    const workerOf = (requestId: string): unknown =>
+      served.logLines().find((line) => (line.audit as { requestId?: string } | undefined)?.requestId === requestId)?.worker;
+    const wrong = basicAuth(intruder, "guess");
+    const ids = (kind: string, count: number) => Array.from({ length: count }, (_, i) => `${kind}-${process.pid}-${i}`);
+    const failed = ids("fail", THROTTLE.maxFailures);
+    for (const id of failed) assert.equal((await postToServe(served, address, wrong, id)).status, 401, id);
+    const refused = ids("refused", 4);
+    for (const id of refused) assert.deepEqual(await postToServe(served, address, ALICE, id), { status: 429, retryAfter: "60" }, id);
+    await delay(200); // the workers' log lines reach our pipe
+    const failedOn = new Set(failed.map(workerOf));
+    const refusedOn = new Set(refused.map(workerOf));
+    assert.equal(failedOn.size, 2, "the failures were spread over both workers");
+    assert.equal(refusedOn.size, 2, "both workers refused the address");
   });
 });
