@@ -17,7 +17,8 @@
  * key's two entries in one Redis Cluster slot.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { connectRedis } from "../redis/connect.js";
 import type { Clock } from "../clock.js";
 import { clientKey } from "./client-key.js";
 import {
@@ -86,22 +87,7 @@ export class RedisFailureStore implements FailureStore {
   ) {}
 
   static async connect(url: string, clock: Clock, options: RedisFailureStoreOptions = {}): Promise<RedisFailureStore> {
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 2000,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
-    });
-    redis.on("error", () => {
-      // Connection errors surface as rejected commands, which the caller handles; the listener keeps them from being unhandled.
-    });
-    try {
-      await redis.connect();
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
+    const redis = await connectRedis(url, { commandTimeoutMs: options.commandTimeoutMs ?? 1000 });
     redis.defineCommand("recordThrottleFailure", { numberOfKeys: 2, lua: RECORD_FAILURE_LUA });
     redis.defineCommand("readThrottleUser", { numberOfKeys: 2, lua: READ_USER_LUA });
     return new RedisFailureStore(redis as Redis & ThrottleCommands, clock, options.keyPrefix ?? DEFAULT_THROTTLE_KEY_PREFIX);

@@ -6,7 +6,8 @@
  * unreachable Redis is an error, never a silent "first use": it fails closed.
  */
 import { createHash } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { connectRedis } from "../redis/connect.js";
 import type { ReplayCache } from "./types.js";
 
 const KEY_PREFIX = "wss-gateway:replay:";
@@ -16,23 +17,7 @@ export class RedisReplayCache implements ReplayCache {
   private constructor(private readonly redis: Redis) {}
 
   static async connect(url: string): Promise<RedisReplayCache> {
-    const redis = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 2000,
-      commandTimeout: 2000,
-    });
-    redis.on("error", () => {
-      // Connection errors surface as rejected commands (fail closed); the listener keeps them from being unhandled.
-    });
-    try {
-      await redis.connect();
-    } catch (error) {
-      redis.disconnect();
-      throw error;
-    }
-    return new RedisReplayCache(redis);
+    return new RedisReplayCache(await connectRedis(url, { commandTimeoutMs: 2000 }));
   }
 
   async remember(key: string, ttlSeconds: number): Promise<"first-use" | "replayed"> {
