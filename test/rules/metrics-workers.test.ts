@@ -20,6 +20,7 @@ import { signEnvelope } from "../../src/wss/sign/index.js";
 import { makeConfigDir } from "../helpers/config-dir.js";
 import { basicAuth, soapEnvelope } from "../helpers/gateway.js";
 import { makeCertificate, type TestCertificate } from "../helpers/openssl-certificate.js";
+import { samples, value } from "../helpers/prometheus.js";
 import { serverUrl } from "../helpers/servers.js";
 import { exitWithin, postOnNewConnection, spawnServe, type PlainResponse, type ServeProcess } from "../helpers/serve-process.js";
 import { gatewayYaml, policyYaml, x509ProfileYaml } from "../helpers/wss-config.js";
@@ -30,24 +31,6 @@ const INSERTS = 30;
 /** A logical Redis database of this test's own, so that the replay cache's size is only ours. */
 const REDIS_DB = 13;
 
-type Labels = Record<string, string>;
-
-/** The samples of one metric name in Prometheus text format, with their labels. */
-function samples(text: string, name: string): { labels: Labels; value: number }[] {
-  const found: { labels: Labels; value: number }[] = [];
-  for (const line of text.split("\n")) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labels: Labels = {};
-    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
-    found.push({ labels, value: Number(match[3]) });
-  }
-  return found;
-}
-
-function value(text: string, name: string, labels: Labels = {}): number | undefined {
-  return samples(text, name).find((sample) => JSON.stringify(Object.entries(sample.labels).sort()) === JSON.stringify(Object.entries(labels).sort()))?.value;
-}
 
 /** One GET on a new connection, so that consecutive scrapes may reach different workers; rejects after `timeoutMs`. */
 function getOnNewConnection(url: string, path: string, headers: Record<string, string>, timeoutMs = 10_000): Promise<PlainResponse & { contentType: string }> {

@@ -15,25 +15,8 @@ import { ManualClock } from "../../src/clock.js";
 import { signEnvelope } from "../../src/wss/sign/index.js";
 import { basicAuth, postSoap, soapEnvelope, startTestGateway, textOf, type TestGateway } from "../helpers/gateway.js";
 import { makeCertificate, type TestCertificate } from "../helpers/openssl-certificate.js";
+import { samples, value } from "../helpers/prometheus.js";
 
-type Labels = Record<string, string>;
-
-/** The samples of one metric name in Prometheus text format, with their labels. */
-function samples(text: string, name: string): { labels: Labels; value: number }[] {
-  const found: { labels: Labels; value: number }[] = [];
-  for (const line of text.split("\n")) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labels: Labels = {};
-    for (const pair of (match[2] ?? "").matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]!] = pair[2]!;
-    found.push({ labels, value: Number(match[3]) });
-  }
-  return found;
-}
-
-function value(text: string, name: string, labels: Labels = {}): number | undefined {
-  return samples(text, name).find((sample) => JSON.stringify(Object.entries(sample.labels).sort()) === JSON.stringify(Object.entries(labels).sort()))?.value;
-}
 
 async function scrape(gateway: TestGateway): Promise<string> {
   const response = await fetch(`${gateway.url}/metrics`);
