@@ -1,7 +1,9 @@
 /**
  * A single linear pass over the raw XML text that refuses what must never
- * reach the DOM parser: DOCTYPE / entity declarations (XXE, billion laughs)
- * and documents over the configured depth, element or attribute limits.
+ * reach the DOM parser: DOCTYPE / entity declarations (XXE, billion laughs),
+ * processing instructions (SOAP forbids them in a message; only the XML
+ * declaration at the very start is allowed) and documents over the
+ * configured depth, element or attribute limits.
  * It runs before any tree is built, so a hostile body costs one scan of at
  * most `maxBodyBytes` characters and no allocation per element.
  */
@@ -21,6 +23,7 @@ const QUESTION = 0x3f;
 const QUOTE = 0x22;
 const APOS = 0x27;
 const EQUALS = 0x3d;
+const BOM = 0xfeff;
 
 export function scanXmlLimits(text: string, limits: XmlLimits): ScanResult {
   let depth = 0;
@@ -34,6 +37,7 @@ export function scanXmlLimits(text: string, limits: XmlLimits): ScanResult {
     if (next === QUESTION) {
       const end = text.indexOf("?>", lt + 2);
       if (end < 0) return refused("unterminated processing instruction");
+      if (!isXmlDeclaration(text, lt)) return refused("processing instruction (SOAP forbids them)");
       i = end + 2;
     } else if (next === BANG) {
       if (text.startsWith("<!--", lt)) {
@@ -66,6 +70,19 @@ export function scanXmlLimits(text: string, limits: XmlLimits): ScanResult {
     }
   }
   return { kind: "ok", elements };
+}
+
+/**
+ * `<?xml` followed by white space, at the very start of the document (after a
+ * byte order mark, if any): the XML declaration, which is not a processing
+ * instruction. `<?xml-stylesheet …?>`, `<?XML …?>` or a declaration anywhere
+ * else are processing instructions.
+ */
+function isXmlDeclaration(text: string, lt: number): boolean {
+  const start = text.charCodeAt(0) === BOM ? 1 : 0;
+  if (lt !== start || !text.startsWith("<?xml", lt)) return false;
+  const after = text.charCodeAt(lt + 5);
+  return after === 0x20 || after === 0x09 || after === 0x0a || after === 0x0d;
 }
 
 type StartTag = { kind: "tag"; end: number; selfClosing: boolean } | { kind: "refused"; reason: string };

@@ -94,7 +94,7 @@ describe("malformed XML → 400 Malformed SOAP request", () => {
     ["two root elements", VALID_INSERT + VALID_INSERT.replace(/^<\?xml[^>]*>/, ""), "not well-formed XML: Error constructing the DOM: HierarchyRequestError: Only one element can be added and only after doctype"],
     ["an end tag before the root", `</x>${VALID_INSERT}`, "end tag without a start tag"],
     ["an undeclared namespace prefix", insert("<x:number>X</x:number>"), "not well-formed XML: Error constructing the DOM: NamespaceError: prefix is non-null and namespace is null"],
-    ["an XML declaration not at the start", ` ${VALID_INSERT}`, "not well-formed XML: processing instruction at position 1 is an xml declaration which is only at the start of the document"],
+    ["an XML declaration not at the start", ` ${VALID_INSERT}`, "processing instruction (SOAP forbids them)"],
     ["a NUL character reference", insert("<number>&#0;</number>"), "character reference &#0; is not an XML character"],
     ["a reference beyond U+10FFFF", insert("<number>&#x110000;</number>"), "character reference &#x110000; is not an XML character"],
     ["a raw control character", insert("<number>a\u0001b</number>"), "character U+0001 is not allowed in XML"],
@@ -189,15 +189,15 @@ describe("wrong encodings", () => {
 describe("processing instructions, CDATA and comments", () => {
   test("a processing instruction inside the Envelope → 400", async () => {
     const body = VALID_INSERT.replace("<soapenv:Header/>", "<?evil run?><soapenv:Header/>");
-    assert.equal(await assertMalformed(body), "processing instruction inside the Envelope");
+    assert.equal(await assertMalformed(body), "processing instruction (SOAP forbids them)");
   });
 
   test("an unterminated processing instruction → 400", async () => {
     assert.equal(await assertMalformed(insert("<number>X</number><?evil")), "unterminated processing instruction");
   });
 
-  test("a processing instruction inside a value is dropped, never run: the text around it is stored", async () => {
-    assert.equal(await insertedValue(insert("<number>PI<?php system('id'); ?>-1</number>"), "number"), "PI-1");
+  test("a processing instruction inside a value → 400, never run nor dropped", async () => {
+    assert.equal(await assertMalformed(insert("<number>PI<?php system('id'); ?>-1</number>")), "processing instruction (SOAP forbids them)");
   });
 
   test("CDATA holding markup is stored as text, not parsed as elements", async () => {

@@ -143,7 +143,8 @@ test("the streamed form equals the string form, in several chunks for a large el
 });
 
 test("a processing instruction inside the canonicalized element is refused", () => {
-  const document = parseDocument(envelopeWith(`<op><?pi data?></op>`));
+  // The request parser refuses every processing instruction; this builds the tree without it.
+  const document = new DOMParser().parseFromString(envelopeWith(`<op><?pi data?></op>`), "text/xml");
   assert.deepEqual(canonicalize(firstByLocalName(document, "Body"), C14N_ALGORITHMS.exclusive), {
     kind: "unsupported",
     reason: "element content that c14n cannot render",
