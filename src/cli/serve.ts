@@ -15,6 +15,17 @@ import { createLogger } from "../observability/logger.js";
 import { USAGE_ERROR, type CommandIo } from "./io.js";
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * After "stopped" is logged, the process exits by itself once its handles are
+ * closed; should one linger (a reconnecting client, a stuck socket), it exits
+ * anyway this much later, so a supervisor never waits on a stopped gateway.
+ */
+const EXIT_AFTER_STOP_MS = 1_000;
+
+function exitPromptlyAfterStop(status: number): number {
+  setTimeout(() => process.exit(status), EXIT_AFTER_STOP_MS).unref();
+  return status;
+}
 
 export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   let values;
@@ -71,7 +82,7 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   };
 
   if (workers > 1 && cluster.isPrimary) {
-    return runPrimary({
+    const status = await runPrimary({
       workers,
       configDir,
       tls: gatewayOptions.tls !== undefined,
@@ -79,6 +90,7 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
       stderr: io.stderr,
       shutdownGraceMs: SHUTDOWN_GRACE_MS,
     });
+    return exitPromptlyAfterStop(status);
   }
   if (cluster.isWorker) {
     // The primary watches the files and forwards SIGHUP; the IPC channel must close for the worker to exit.
@@ -86,10 +98,10 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
     const status = await serveUntilStopped({ ...gatewayOptions, logger, watchConfig: false, metricsScope: "cluster-worker" }, io, logger);
     process.exitCode = status;
     cluster.worker!.disconnect(); // a worker.disconnect() is a planned exit, with this status
-    return status;
+    return exitPromptlyAfterStop(status);
   }
   const logger = createLogger();
-  return serveUntilStopped({ ...gatewayOptions, logger, watchConfig: true }, io, logger);
+  return exitPromptlyAfterStop(await serveUntilStopped({ ...gatewayOptions, logger, watchConfig: true }, io, logger));
 }
 
 /** Runs one gateway until SIGTERM/SIGINT; 0 when every request in flight finished, 1 otherwise. */
@@ -115,5 +127,6 @@ async function serveUntilStopped(options: GatewayOptions, io: CommandIo, logger:
   logger.info({ signal }, "shutting down: no new connections, finishing requests in flight");
   const drained = await gateway.close();
   logger.info({ drained: drained.kind }, "wss-gateway stopped");
+  logger.flush();
   return drained.kind === "drained" ? 0 : 1;
 }

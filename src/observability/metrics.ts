@@ -23,6 +23,7 @@ import type { MetricSample, MetricSnapshot, MetricsJson } from "../cluster/metri
 import type { GatewayConfig } from "../config/types.js";
 import type { AuditRecord } from "./audit.js";
 import { certificateInventory } from "./certificate-inventory.js";
+import { FAULTS, type FaultId } from "../soap/faults.js";
 
 const processRegistry = new Registry();
 collectDefaultMetrics({ register: processRegistry });
@@ -33,6 +34,9 @@ const configReloads = new Counter({
   labelNames: ["result"] as const,
   registers: [processRegistry],
 });
+
+// Every series an alert may watch exists from start, at zero: `increase(...[5m]) > 0` must see the first failure.
+for (const result of ["success", "failure"] as const) configReloads.inc({ result }, 0);
 
 export function recordConfigReload(result: "success" | "failure"): void {
   configReloads.inc({ result });
@@ -51,6 +55,13 @@ export type ThrottleScope = "address" | "user";
 export type ThrottleAction = "refused" | "slowed";
 export type CredentialSource = "basic" | "ws-security";
 export type ThrottleStoreOperation = "check" | "record";
+/** A dependency a request needs (SPEC §7), as a metric label. */
+export type DependencyLabel = "store" | "replay_cache" | "throttle_store";
+/** The admission limit (SPEC §2 `limits`) that refused a request with 503. */
+export type AdmissionLimit = "concurrent_requests" | "inflight_body_bytes";
+
+/** The statuses the gateway answers outside SOAP faults (SPEC §3), for the zero series. */
+const HTTP_ERROR_STATUSES = [400, 401, 403, 404, 405, 408, 413, 415, 429, 503] as const;
 
 /**
  * Whose metrics a scrape answers: this process's, or (a node:cluster worker
@@ -78,6 +89,8 @@ export interface GatewayMetrics {
   readonly throttled: Counter<"scope" | "action">;
   readonly credentialFailures: Counter<"source">;
   readonly throttleStoreUnavailable: Counter<"operation">;
+  readonly dependencyErrors: Counter<"dependency">;
+  readonly admissionRefused: Counter<"limit">;
 }
 
 export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope = "process"): GatewayMetrics {
@@ -130,10 +143,23 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
   });
   const throttleStoreUnavailable = new Counter({
     name: "wss_gateway_throttle_store_unavailable_total",
-    help: "Throttle checks or failure records that failed because the throttle store (Redis) was unreachable; the request went on unthrottled",
+    help: "Throttle checks or failure records that failed because the throttle store (Redis) was unreachable; the request got 503",
     labelNames: ["operation"] as const,
     registers,
   });
+  const dependencyErrors = new Counter({
+    name: "wss_gateway_dependency_errors_total",
+    help: "Calls to a dependency a request needs (store, replay_cache, throttle_store) that failed or timed out; each such request got 503",
+    labelNames: ["dependency"] as const,
+    registers,
+  });
+  const admissionRefused = new Counter({
+    name: "wss_gateway_admission_refused_total",
+    help: "Requests refused with 503 before their body was read, by the limit they would have passed (concurrent_requests | inflight_body_bytes)",
+    labelNames: ["limit"] as const,
+    registers,
+  });
+  zeroSeries({ requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused });
   new Gauge({
     name: "wss_gateway_replay_cache_entries",
     help: "Entries in the replay cache (nonces and signature values within their TTL)",
@@ -167,8 +193,8 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
     },
   });
   const merged = Registry.merge([processRegistry, registry]);
-  const scrapeThisProcess = async (): Promise<MetricsScrape> => ({ kind: "metrics", contentType: merged.contentType, body: await merged.metrics() });
-  const counters = { registry: merged, requests, latency, throttled, credentialFailures, throttleStoreUnavailable };
+  const scrapeThisProcess = async (): Promise<MetricsScrape> => ({ kind: "metrics", contentType: merged.contentType, body: spellNaN(await merged.metrics()) });
+  const counters = { registry: merged, requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused };
   switch (scope) {
     case "process":
       return { ...counters, scrape: scrapeThisProcess, close: () => {} };
@@ -180,7 +206,7 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
         ...counters,
         async scrape() {
           const result = await link.scrapeAllWorkers();
-          return result.kind === "aggregated" ? { kind: "metrics", contentType: merged.contentType, body: result.body } : result;
+          return result.kind === "aggregated" ? { kind: "metrics", contentType: merged.contentType, body: spellNaN(result.body) } : result;
         },
         close: () => link.leave(),
       };
@@ -190,6 +216,35 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
       throw new Error(`unknown metrics scope ${String(unknown)}`);
     }
   }
+}
+
+/** The series alerts watch, created at zero so that the first increment is an increase. */
+function zeroSeries(metrics: Omit<GatewayMetrics, "registry" | "scrape" | "close">): void {
+  metrics.requests.inc({ outcome: "ok", fault: "", status: "200" }, 0);
+  for (const [id, fault] of Object.entries(FAULTS) as [FaultId, (typeof FAULTS)[FaultId]][]) {
+    metrics.requests.inc({ outcome: "fault", fault: id, status: String(fault.http) }, 0);
+  }
+  for (const status of HTTP_ERROR_STATUSES) metrics.requests.inc({ outcome: "http-error", fault: "", status: String(status) }, 0);
+  for (const outcome of ["ok", "fault", "http-error"]) metrics.latency.zero({ outcome });
+  for (const scope of ["address", "user"] as const) metrics.throttled.inc({ scope, action: "refused" }, 0);
+  metrics.throttled.inc({ scope: "user", action: "slowed" }, 0);
+  for (const source of ["basic", "ws-security"] as const) metrics.credentialFailures.inc({ source }, 0);
+  for (const operation of ["check", "record"] as const) metrics.throttleStoreUnavailable.inc({ operation }, 0);
+  for (const dependency of ["store", "replay_cache", "throttle_store"] as const) metrics.dependencyErrors.inc({ dependency }, 0);
+  for (const limit of ["concurrent_requests", "inflight_body_bytes"] as const) metrics.admissionRefused.inc({ limit }, 0);
+}
+
+/** prom-client writes an unknown gauge as `Nan`; the exposition format spells it `NaN`. */
+function spellNaN(body: string): string {
+  return body.replace(/ Nan$/gm, " NaN");
+}
+
+export function recordDependencyError(metrics: GatewayMetrics, dependency: DependencyLabel): void {
+  metrics.dependencyErrors.inc({ dependency });
+}
+
+export function recordAdmissionRefused(metrics: GatewayMetrics, limit: AdmissionLimit): void {
+  metrics.admissionRefused.inc({ limit });
 }
 
 export function recordRequestMetrics(metrics: GatewayMetrics, audit: AuditRecord): void {

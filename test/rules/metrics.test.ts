@@ -93,11 +93,50 @@ describe("the demo configuration after signed, unsigned and badly authenticated 
     assert.equal(value(text, "wss_gateway_credential_failures_total", { source: "basic" }), 1);
     assert.equal(value(text, "wss_gateway_throttle_blocked", { scope: "address" }), 0);
     assert.equal(value(text, "wss_gateway_throttle_blocked", { scope: "user" }), 0);
-    assert.deepEqual(samples(text, "wss_gateway_throttled_requests_total"), []);
+    assert.deepEqual(
+      samples(text, "wss_gateway_throttled_requests_total").map((sample) => sample.value),
+      [0, 0, 0],
+    );
   });
 
   test("Node's process metrics are served too", () => {
     assert.ok(value(text, "process_cpu_user_seconds_total") !== undefined);
+  });
+});
+
+describe("every counter has its series at zero from start (an alert on increase() sees the first event)", () => {
+  let text: string;
+  before(async () => {
+    const fresh = await startTestGateway({ files: {} });
+    gateways.push(fresh);
+    text = await scrape(fresh);
+  });
+
+  test("configuration reloads: success and failure, before any reload", () => {
+    assert.equal(value(text, "wss_gateway_config_reloads_total", { result: "failure" }) !== undefined, true);
+    assert.ok(value(text, "wss_gateway_config_reloads_total", { result: "success" }) !== undefined);
+  });
+
+  test("requests: ok/200, every fault of the catalogue with its HTTP status, every HTTP error status", () => {
+    assert.equal(value(text, "wss_gateway_requests_total", { outcome: "ok", fault: "", status: "200" }), 0);
+    assert.equal(value(text, "wss_gateway_requests_total", { outcome: "fault", fault: "replayed", status: "500" }), 0);
+    assert.equal(value(text, "wss_gateway_requests_total", { outcome: "fault", fault: "malformed", status: "400" }), 0);
+    for (const status of ["401", "408", "413", "429", "503"]) {
+      assert.equal(value(text, "wss_gateway_requests_total", { outcome: "http-error", fault: "", status }), 0, status);
+    }
+    assert.equal(value(text, "wss_gateway_request_duration_seconds_count", { outcome: "fault" }), 0);
+  });
+
+  test("dependency errors, admission refusals, throttling and credential failures", () => {
+    for (const dependency of ["store", "replay_cache", "throttle_store"]) {
+      assert.equal(value(text, "wss_gateway_dependency_errors_total", { dependency }), 0, dependency);
+    }
+    for (const limit of ["concurrent_requests", "inflight_body_bytes"]) {
+      assert.equal(value(text, "wss_gateway_admission_refused_total", { limit }), 0, limit);
+    }
+    assert.equal(value(text, "wss_gateway_throttled_requests_total", { scope: "address", action: "refused" }), 0);
+    assert.equal(value(text, "wss_gateway_credential_failures_total", { source: "ws-security" }), 0);
+    assert.equal(value(text, "wss_gateway_throttle_store_unavailable_total", { operation: "check" }), 0);
   });
 });
 
@@ -166,7 +205,11 @@ describe("a second gateway in the same process", () => {
 
     const demo = gateways[0]!;
     const demoText = await scrape(demo);
-    assert.deepEqual(samples(demoText, "wss_gateway_throttled_requests_total"), [], "the demo gateway saw no throttling");
+    assert.deepEqual(
+      samples(demoText, "wss_gateway_throttled_requests_total").map((sample) => sample.value),
+      [0, 0, 0],
+      "the demo gateway saw no throttling",
+    );
     assert.equal(value(demoText, "wss_gateway_credential_failures_total", { source: "basic" }), 1);
   });
 });

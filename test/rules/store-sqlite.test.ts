@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { openStore } from "../../src/store/open.js";
+import { SqliteStore } from "../../src/store/sqlite.js";
 import type { Row, Store, StoreTransaction } from "../../src/store/types.js";
 import { INCIDENT, tableDef } from "../helpers/table-fixture.js";
 
@@ -81,6 +82,32 @@ describe("openStore", () => {
   test("an unsupported URL is refused", async () => {
     await assert.rejects(openStore("mysql://localhost/db"), { message: "unsupported store URL: use sqlite:PATH or postgres://…" });
     await assert.rejects(openStore("sqlite:"), { message: "store URL sqlite: needs a file path" });
+  });
+
+  test("durability: sqlite:PATH commits with synchronous=FULL (an acknowledged write survives a power loss)", async () => {
+    const store = await openStore(`sqlite:${freshPath()}`);
+    try {
+      assert.ok(store instanceof SqliteStore);
+      assert.equal(store.synchronousMode(), "full");
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("durability: the store URL may ask for synchronous=normal (or extra), and nothing else", async () => {
+    for (const [query, mode] of [["?synchronous=normal", "normal"], ["?synchronous=EXTRA", "extra"], ["?synchronous=full", "full"]] as const) {
+      const path = freshPath();
+      const store = await openStore(`sqlite:${path}${query}`);
+      try {
+        assert.ok(store instanceof SqliteStore);
+        assert.equal(store.synchronousMode(), mode);
+        assert.ok(existsSync(path), "the query string is not part of the file name");
+      } finally {
+        await store.close();
+      }
+    }
+    await assert.rejects(openStore(`sqlite:${freshPath()}?synchronous=off`), /synchronous must be one of full, normal, extra, got off/);
+    await assert.rejects(openStore(`sqlite:${freshPath()}?journal=delete`), /unknown parameter journal \(expected synchronous\)/);
   });
 
   test("after close the store refuses work", async () => {
