@@ -1,5 +1,5 @@
 /**
- * `wss-gateway explain [--config DIR] --user NAME [--password P] [--at TIME] [--table T] FILE`:
+ * `wss-gateway explain [--config DIR] --user NAME [--password P] [--at TIME] [--table T] [--policy NAME] FILE`:
  * runs the decision of SPEC §5 on a saved SOAP request, with the very stage
  * functions the server uses (src/pipeline/), and prints each step: XML
  * safety, Basic auth, the policy and each WS-Security profile, the session
@@ -11,6 +11,10 @@
  * spend its nonce. `--at` evaluates timestamps at another instant (saved
  * requests age). `--table` names the table of the URL the request would be
  * posted to; by default it is the one the operation's namespace names.
+ * `--policy` evaluates that inbound policy instead of `default_policy`, for
+ * every user (internal integration users and `ws_security.required: false`
+ * included): what the request would meet if that policy were enforced, the
+ * question a shadow policy answers on live traffic.
  *
  * Exit status: 0 the request would be admitted, 1 it would be refused,
  * 2 usage error, 3 the configuration or the file cannot be read.
@@ -26,7 +30,7 @@ import { authorizeRequest } from "../pipeline/authorize.js";
 import { authenticateBasic } from "../pipeline/basic-auth.js";
 import { resolveSessionUser } from "../pipeline/session-user.js";
 import { selectOperation } from "../pipeline/select-operation.js";
-import { checkWsSecurity } from "../pipeline/ws-security.js";
+import { checkNamedPolicy, checkWsSecurity } from "../pipeline/ws-security.js";
 import { openReplayCache } from "../replay/open.js";
 import { elementChildren, readEnvelope, type SoapEnvelope } from "../soap/envelope.js";
 import { FAULTS, faultString, type FaultId } from "../soap/faults.js";
@@ -35,7 +39,7 @@ import { tableNamespace } from "../xml/ns.js";
 import type { ProfileOutcome, WssDecision } from "../wss/types.js";
 import { USAGE_ERROR, type CommandIo } from "./io.js";
 
-const USAGE = "usage: wss-gateway explain [--config DIR] --user NAME [--password P] [--at TIME] [--table T] FILE\n";
+const USAGE = "usage: wss-gateway explain [--config DIR] --user NAME [--password P] [--at TIME] [--table T] [--policy NAME] FILE\n";
 
 export const EXPLAIN_ADMITTED = 0;
 export const EXPLAIN_REFUSED = 1;
@@ -58,6 +62,7 @@ export async function runExplain(argv: string[], io: CommandIo): Promise<number>
         password: { type: "string" },
         at: { type: "string" },
         table: { type: "string" },
+        policy: { type: "string" },
       },
       allowPositionals: true,
       strict: true,
@@ -89,6 +94,13 @@ export async function runExplain(argv: string[], io: CommandIo): Promise<number>
     return EXPLAIN_UNREADABLE;
   }
   const config = evaluation.config;
+  if (values.policy !== undefined) {
+    const named = config.policies.find((policy) => policy.name === values.policy);
+    if (named?.type !== "inbound") {
+      io.stderr.write(`explain: --policy: ${named ? `"${values.policy}" is an outbound policy` : `no policy named "${values.policy}" in policies.yaml`}\n`);
+      return USAGE_ERROR;
+    }
+  }
   const file = positionals[0]!;
   let request: RequestFile;
   try {
@@ -113,6 +125,7 @@ export async function runExplain(argv: string[], io: CommandIo): Promise<number>
       table: values.table,
       userName: values.user,
       password: values.password,
+      policy: values.policy,
       clock,
       print,
     });
@@ -141,6 +154,8 @@ interface ExplainInput {
   readonly table: string | undefined;
   readonly userName: string;
   readonly password: string | undefined;
+  /** --policy: this inbound policy instead of default_policy, for every user. */
+  readonly policy: string | undefined;
   readonly clock: Clock;
   readonly print: (line: string) => void;
 }
@@ -172,7 +187,9 @@ async function explainRequest(input: ExplainInput): Promise<Verdict> {
   const replayCache = await openReplayCache("memory", input.clock);
   let decision: WssDecision;
   try {
-    decision = await checkWsSecurity({ config, envelope: envelope.envelope, basicUser: basic.user, clock: input.clock, replayCache });
+    const wssInput = { config, envelope: envelope.envelope, basicUser: basic.user, clock: input.clock, replayCache };
+    if (input.policy !== undefined) print(`   --policy "${input.policy}": evaluated instead of default_policy, for every user (internal integration users and ws_security.required: false included)`);
+    decision = input.policy === undefined ? await checkWsSecurity(wssInput) : await checkNamedPolicy(wssInput, input.policy);
   } finally {
     await replayCache.close();
   }

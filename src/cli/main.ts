@@ -21,7 +21,7 @@ commands:
   hash-password               read a password on stdin, print a $scrypt$ hash
   sign [--key F --cert F] [--username U --password P [--digest]] [--timestamp SECONDS]
                               sign / add tokens to an envelope read on stdin
-  explain [--config DIR] --user NAME [--password P] FILE
+  explain [--config DIR] --user NAME [--password P] [--policy NAME] FILE
                               run the whole decision on a saved request, step by step
   certs [DIR]                 list configured certificates, fingerprints and expiry
 `;

@@ -78,6 +78,7 @@ function buildGatewaySettings(gateway: ConfigDirectory["gateway"]): GatewaySetti
       clockSkewSeconds: ws_security.clock_skew_seconds,
       allowSha1: ws_security.allow_sha1,
       minRsaKeyBits: ws_security.min_rsa_key_bits,
+      shadowPolicy: ws_security.shadow_policy ?? undefined,
     },
     strictSecurity: gateway.strict_security,
     wsdlRequiresSoapRole: gateway.wsdl_requires_soap_role,

@@ -41,6 +41,7 @@ export function checkReferences(files: Partial<ConfigDirectory>, sink: ProblemSi
   if (profiles && users) checkRunAsUsers(profiles, users, sink);
   if (policies && profiles) checkPolicyProfiles(policies, profiles, sink);
   if (gateway && policies) checkDefaultPolicy(gateway, policies, sink);
+  if (gateway && policies) checkShadowPolicy(gateway, policies, sink);
   if (acls && tables && users) checkAcls(acls, tables, users, sink);
 }
 
@@ -116,6 +117,15 @@ function checkDefaultPolicy(gateway: ConfigDirectory["gateway"], policies: Confi
   if (!policies.policies.some((p) => p.name === name)) {
     sink.report("gateway", ["ws_security", "default_policy"], `policy "${name}" is not in policies.yaml`);
   }
+}
+
+/** The shadow policy is evaluated like an enforced one, so it must be an inbound policy that exists. */
+function checkShadowPolicy(gateway: ConfigDirectory["gateway"], policies: ConfigDirectory["policies"], sink: ProblemSink): void {
+  const name = gateway.ws_security.shadow_policy;
+  if (name === null) return;
+  const policy = policies.policies.find((p) => p.name === name);
+  if (!policy) sink.report("gateway", ["ws_security", "shadow_policy"], `policy "${name}" is not in policies.yaml`);
+  else if (policy.type !== "inbound") sink.report("gateway", ["ws_security", "shadow_policy"], `policy "${name}" is an outbound policy; a shadow policy must be inbound`);
 }
 
 function checkAcls(

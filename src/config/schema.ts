@@ -39,6 +39,7 @@ export const gatewayFileSchema = z.strictObject({
       clock_skew_seconds: nonNegativeInt.default(60),
       allow_sha1: z.boolean().default(false),
       min_rsa_key_bits: positiveInt.default(2048),
+      shadow_policy: nonEmptyString.nullable().default(null),
     })
     .prefault({}),
   strict_security: z.boolean().default(true),

@@ -30,6 +30,8 @@ export interface GatewaySettings {
     readonly clockSkewSeconds: number;
     readonly allowSha1: boolean;
     readonly minRsaKeyBits: number;
+    /** Report-only inbound policy evaluated beside the enforced decision (src/wss/shadow.ts); undefined when none. */
+    readonly shadowPolicy: string | undefined;
   };
   readonly strictSecurity: boolean;
   readonly wsdlRequiresSoapRole: boolean;

@@ -13,7 +13,9 @@ import { parseSoapEnvelope } from "../pipeline/parse-envelope.js";
 import { authenticateBasic, unauthorizedResponse } from "../pipeline/basic-auth.js";
 import { verifiedClientCertificateFingerprint } from "../auth/client-certificate.js";
 import { describeService } from "../pipeline/describe-service.js";
-import { checkWsSecurity } from "../pipeline/ws-security.js";
+import { checkShadowPolicy, checkWsSecurity } from "../pipeline/ws-security.js";
+import { recordShadowDecision } from "../observability/metrics.js";
+import { shadowFaultLabel } from "../wss/shadow.js";
 import { resolveSessionUser } from "../pipeline/session-user.js";
 import { selectOperation } from "../pipeline/select-operation.js";
 import { authorizeRequest } from "../pipeline/authorize.js";
@@ -109,15 +111,22 @@ export const wsSecurityStage = stage(async (ctx, services) => {
   const claimedUser = claimedTokenUser(ctx.state.envelope!);
   const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
   if (throttled) return throttled;
-  const decision = await checkWsSecurity({
+  const input = {
     config: ctx.state.config,
     envelope: ctx.state.envelope!,
     basicUser: ctx.state.basicUser!,
     clock: services.clock,
     replayCache: services.replayCache,
-  });
-  ctx.state.wss = decision;
+  };
   const audit = ctx.state.audit;
+  // Report-only: before the enforced decision records this request's nonce or signature; it changes nothing.
+  const shadow = await checkShadowPolicy(input);
+  if (shadow) {
+    audit.shadow = { policy: shadow.policy, verdict: shadow.kind, fault: shadowFaultLabel(shadow), ...(shadow.kind === "refused" ? { reason: shadow.reason } : {}) };
+    recordShadowDecision(services.metrics, input.basicUser.userName, audit.shadow);
+  }
+  const decision = await checkWsSecurity(input);
+  ctx.state.wss = decision;
   if (decision.kind === "bypassed") {
     audit.reason = `WS-Security bypassed: ${decision.reason}`;
     return undefined;

@@ -28,6 +28,16 @@ export interface AuditRecord {
   latencyMs?: number;
   /** Brute-force throttling applied to this request (src/pipeline/throttle.ts). */
   throttle?: ThrottleAudit;
+  /** The report-only shadow policy's verdict (src/wss/shadow.ts); it changed nothing. */
+  shadow?: ShadowAudit;
+}
+
+export interface ShadowAudit {
+  readonly policy: string;
+  readonly verdict: "admitted" | "refused";
+  /** The snake_case fault it would have answered, or "none". */
+  readonly fault: string;
+  readonly reason?: string;
 }
 
 export type ThrottleAudit =

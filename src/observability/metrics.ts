@@ -21,8 +21,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { joinClusterMetrics } from "../cluster/metrics-worker.js";
 import type { MetricSample, MetricSnapshot, MetricsJson } from "../cluster/metrics-messages.js";
 import type { GatewayConfig } from "../config/types.js";
-import type { AuditRecord } from "./audit.js";
+import type { AuditRecord, ShadowAudit } from "./audit.js";
 import { certificateInventory } from "./certificate-inventory.js";
+import { SHADOW_FAULT_IDS } from "../wss/shadow.js";
 import { FAULTS, type FaultId } from "../soap/faults.js";
 
 const processRegistry = new Registry();
@@ -91,7 +92,15 @@ export interface GatewayMetrics {
   readonly throttleStoreUnavailable: Counter<"operation">;
   readonly dependencyErrors: Counter<"dependency">;
   readonly admissionRefused: Counter<"limit">;
+  readonly shadowDecisions: Counter<"verdict" | "fault">;
+  readonly shadowDecisionsByUser: Counter<"user" | "verdict" | "fault">;
+  /** The `user` label for a basic user: itself for the first SHADOW_USER_LABEL_CAP names seen, "other" after. */
+  shadowUserLabel(userName: string): string;
 }
+
+/** Distinct basic users labelled by name in wss_gateway_shadow_decisions_by_user_total (per process); later ones are "other". */
+export const SHADOW_USER_LABEL_CAP = 50;
+export const SHADOW_OTHER_USERS = "other";
 
 export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope = "process"): GatewayMetrics {
   const registry = new Registry();
@@ -159,7 +168,26 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
     labelNames: ["limit"] as const,
     registers,
   });
-  zeroSeries({ requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused });
+  const shadowDecisions = new Counter({
+    name: "wss_gateway_shadow_decisions_total",
+    help: "Verdicts of the report-only shadow policy (ws_security.shadow_policy), by verdict (admitted | refused) and the fault it would have answered (none when admitted)",
+    labelNames: ["verdict", "fault"] as const,
+    registers,
+  });
+  const shadowDecisionsByUser = new Counter({
+    name: "wss_gateway_shadow_decisions_by_user_total",
+    help: `Shadow policy verdicts by basic user (the first ${SHADOW_USER_LABEL_CAP} user names seen by a process; later ones as "${SHADOW_OTHER_USERS}"), verdict and fault`,
+    labelNames: ["user", "verdict", "fault"] as const,
+    registers,
+  });
+  const labelledUsers = new Set<string>();
+  const shadowUserLabel = (userName: string): string => {
+    if (labelledUsers.has(userName)) return userName;
+    if (labelledUsers.size >= SHADOW_USER_LABEL_CAP) return SHADOW_OTHER_USERS;
+    labelledUsers.add(userName);
+    return userName;
+  };
+  zeroSeries({ requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, shadowDecisions, shadowDecisionsByUser, shadowUserLabel });
   new Gauge({
     name: "wss_gateway_replay_cache_entries",
     help: "Entries in the replay cache (nonces and signature values within their TTL)",
@@ -194,7 +222,7 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
   });
   const merged = Registry.merge([processRegistry, registry]);
   const scrapeThisProcess = async (): Promise<MetricsScrape> => ({ kind: "metrics", contentType: merged.contentType, body: spellNaN(await merged.metrics()) });
-  const counters = { registry: merged, requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused };
+  const counters = { registry: merged, requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, shadowDecisions, shadowDecisionsByUser, shadowUserLabel };
   switch (scope) {
     case "process":
       return { ...counters, scrape: scrapeThisProcess, close: () => {} };
@@ -232,6 +260,8 @@ function zeroSeries(metrics: Omit<GatewayMetrics, "registry" | "scrape" | "close
   for (const operation of ["check", "record"] as const) metrics.throttleStoreUnavailable.inc({ operation }, 0);
   for (const dependency of ["store", "replay_cache", "throttle_store"] as const) metrics.dependencyErrors.inc({ dependency }, 0);
   for (const limit of ["concurrent_requests", "inflight_body_bytes"] as const) metrics.admissionRefused.inc({ limit }, 0);
+  metrics.shadowDecisions.inc({ verdict: "admitted", fault: "none" }, 0);
+  for (const fault of new Set(Object.values(SHADOW_FAULT_IDS))) metrics.shadowDecisions.inc({ verdict: "refused", fault }, 0);
 }
 
 /** prom-client writes an unknown gauge as `Nan`; the exposition format spells it `NaN`. */
@@ -251,6 +281,11 @@ export function recordRequestMetrics(metrics: GatewayMetrics, audit: AuditRecord
   const outcome = audit.outcome ?? "unknown";
   metrics.requests.inc({ outcome, fault: audit.fault ?? "", status: String(audit.status ?? 0) });
   metrics.latency.observe({ outcome }, (audit.latencyMs ?? 0) / 1000);
+}
+
+export function recordShadowDecision(metrics: GatewayMetrics, basicUser: string, verdict: ShadowAudit): void {
+  metrics.shadowDecisions.inc({ verdict: verdict.verdict, fault: verdict.fault });
+  metrics.shadowDecisionsByUser.inc({ user: metrics.shadowUserLabel(basicUser), verdict: verdict.verdict, fault: verdict.fault });
 }
 
 export function recordThrottle(metrics: GatewayMetrics, scope: ThrottleScope, action: ThrottleAction): void {

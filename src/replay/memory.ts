@@ -55,6 +55,11 @@ export class MemoryReplayCache implements ReplayCache {
     return "first-use";
   }
 
+  async seen(key: string): Promise<boolean> {
+    const expiresAtMs = this.expiresAtMs.get(key);
+    return expiresAtMs !== undefined && expiresAtMs > this.clock.now().getTime();
+  }
+
   async size(): Promise<number> {
     this.sweepAllExpired(this.clock.now().getTime());
     return this.expiresAtMs.size;

@@ -26,6 +26,10 @@ export class RedisReplayCache implements ReplayCache {
     return result === "OK" ? "first-use" : "replayed";
   }
 
+  async seen(key: string): Promise<boolean> {
+    return (await this.redis.exists(redisKey(key))) === 1;
+  }
+
   /** Counts this gateway's entries with a bounded SCAN (approximate for very large caches). */
   async size(): Promise<number> {
     let cursor = "0";

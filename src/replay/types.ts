@@ -9,6 +9,8 @@ export interface ReplayCache {
    * Returns "first-use" the first time within the TTL, "replayed" after.
    */
   remember(key: string, ttlSeconds: number): Promise<"first-use" | "replayed">;
+  /** Whether `key` is recorded and still live; never records anything (the shadow policy's check-only view). */
+  seen(key: string): Promise<boolean>;
   /** Entries currently held (for /metrics); may be approximate for shared caches. */
   size(): Promise<number>;
   close(): Promise<void>;

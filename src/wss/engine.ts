@@ -44,6 +44,15 @@ export async function decideWsSecurity(input: WssInput): Promise<WssDecision> {
   return decideUnderPolicy(input);
 }
 
+/**
+ * The decision under one named policy, whoever the basic user is and
+ * whether or not ws_security.required: the report-only shadow policy
+ * (src/wss/shadow.ts) and `explain --policy`.
+ */
+export function decideUnderNamedPolicy(input: WssInput, policyName: string): Promise<WssDecision> {
+  return decideUnderPolicy(input, policyName);
+}
+
 /** A refusal before or outside the profiles. */
 interface Refusal {
   readonly kind: "refusal";
@@ -76,9 +85,9 @@ interface RequestContext {
   usernameToken: UsernameTokenResult | undefined;
 }
 
-async function decideUnderPolicy(input: WssInput): Promise<WssDecision> {
+async function decideUnderPolicy(input: WssInput, policyName?: string): Promise<WssDecision> {
   const steps: string[] = [];
-  const selected = selectPolicy(input.config);
+  const selected = selectPolicy(input.config, policyName);
   if (selected.kind !== "policy") {
     steps.push(`policy "${selected.name}": ${selected.kind === "outbound" ? "outbound, refused for inbound requests" : "not defined"}`);
     return refused(undefined, selected.kind === "outbound" ? "outboundPolicy" : "noProfiles", [], steps, false);

@@ -18,14 +18,14 @@ export type PolicyResult =
   | { readonly kind: "outbound"; readonly name: string }
   | { readonly kind: "unknown"; readonly name: string };
 
-export function selectPolicy(config: GatewayConfig): PolicyResult {
+/** `name` defaults to `default_policy`; the shadow policy and `explain --policy` name another. */
+export function selectPolicy(config: GatewayConfig, name: string = config.gateway.wsSecurity.defaultPolicy): PolicyResult {
   if (config.policies.length === 0) {
     return {
       kind: "policy",
       policy: { name: undefined, requireSigned: true, authenticate: "all", profiles: activeInOrder(config.profiles) },
     };
   }
-  const name = config.gateway.wsSecurity.defaultPolicy;
   const policy = config.policies.find((candidate) => candidate.name === name);
   // The config loader refuses an unknown default_policy; kept here so that the engine fails closed on its own.
   if (!policy) return { kind: "unknown", name };

@@ -59,6 +59,7 @@ describe("configuration: the demo and the defaults", () => {
         clockSkewSeconds: 60,
         allowSha1: false,
         minRsaKeyBits: 2048,
+        shadowPolicy: undefined,
       },
       strictSecurity: true,
       wsdlRequiresSoapRole: true,
