@@ -22,7 +22,7 @@ import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
 import { watchConfig, type ConfigWatcher } from "../config/watch.js";
 import { createReloader, type ReloadResult } from "./config-reload.js";
-import { trackConnections, type DrainResult } from "./lifecycle.js";
+import { serveWithLifecycle, type DrainResult } from "./lifecycle.js";
 import type { ConfigHolder, GatewayServices } from "./services.js";
 
 export interface GatewayOptions {
@@ -93,16 +93,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const app = createApp(services);
   const server: Server = options.tls
-    ? createHttpsServer(
-        {
-          cert: readFileSync(options.tls.certFile),
-          key: readFileSync(options.tls.keyFile),
-          ...(options.tls.clientCaFile ? { ca: readFileSync(options.tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
-        },
-        app.callback(),
-      )
-    : createServer(app.callback());
-  const connections = trackConnections(server);
+    ? createHttpsServer({
+        cert: readFileSync(options.tls.certFile),
+        key: readFileSync(options.tls.keyFile),
+        ...(options.tls.clientCaFile ? { ca: readFileSync(options.tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
+      })
+    : createServer();
+  const connections = serveWithLifecycle(server, app.callback());
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
