@@ -48,3 +48,12 @@ test("SOAP faults carry HTTP 500 except Malformed SOAP request, which carries 40
   }
   assert.equal(FAULTS.malformed.string, "Malformed SOAP request");
 });
+
+test("the MustUnderstand fault is the SPEC's row: `Header not understood: {qname}`, SOAP's own MustUnderstand code, HTTP 500", { skip: specMissing }, () => {
+  const spec = readFileSync(SPEC_PATH, "utf8");
+  const row = spec.split("\n").find((line) => line.startsWith("| ") && line.includes(`\`${FAULTS.mustUnderstand.string}\``));
+  assert.ok(row, "the SPEC's fault table has the MustUnderstand row");
+  assert.match(row, /\| `MustUnderstand` \(SOAP env namespace\) \|$/);
+  assert.equal(FAULTS.mustUnderstand.code, "MustUnderstand");
+  assert.equal(FAULTS.mustUnderstand.http, 500);
+});

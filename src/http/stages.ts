@@ -67,12 +67,21 @@ export const parseEnvelopeStage = stage((ctx) => {
   if (ctx.state.route?.kind !== "soap") return undefined;
   const result = parseSoapEnvelope(ctx.state.body!, ctx.state.soapVersion!, ctx.state.config.gateway.limits);
   ctx.state.body = undefined; // the DOM is the request from here on
-  if (result.kind === "malformed") {
-    ctx.state.audit.reason = result.reason;
-    return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault("malformed") };
+  switch (result.kind) {
+    case "malformed":
+      ctx.state.audit.reason = result.reason;
+      return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault("malformed") };
+    case "not-understood":
+      ctx.state.audit.reason = `header ${result.header.qname} must be understood`;
+      return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault("mustUnderstand", { header: result.header }) };
+    case "envelope":
+      ctx.state.envelope = result.envelope;
+      return undefined;
+    default: {
+      const unreachable: never = result;
+      return unreachable;
+    }
   }
-  ctx.state.envelope = result.envelope;
-  return undefined;
 });
 
 export const basicAuthStage = stage(async (ctx, services) => {

@@ -11,6 +11,8 @@ export type FaultCode =
   | "wsse:UnsupportedSecurityToken"
   | "wsse:FailedAuthentication"
   | "wsu:MessageExpired"
+  /** SOAP's own MustUnderstand code, in the envelope's namespace (1.1 faultcode, 1.2 Code/Value). */
+  | "MustUnderstand"
   | "Client"
   | "Server";
 
@@ -50,6 +52,8 @@ export const FAULTS = {
   },
   expired: { string: "WS-Security message expired", code: "wsu:MessageExpired", http: 500 },
   replayed: { string: "WS-Security message replayed", code: "wsse:FailedAuthentication", http: 500 },
+  /** A header block for us with mustUnderstand that we do not process; `{qname}` as the client wrote it. */
+  mustUnderstand: { string: "Header not understood: {qname}", code: "MustUnderstand", http: 500 },
   malformed: { string: "Malformed SOAP request", code: "Client", http: 400 },
   /** `Insufficient rights to perform {operation} on {table}`: the string is completed by `faultString()`. */
   insufficientRights: { string: "Insufficient rights to perform {operation} on {table}", code: "Client", http: 500 },
@@ -60,11 +64,19 @@ export const FAULTS = {
 
 export type FaultId = keyof typeof FAULTS;
 
-/** A refusal on its way to the client. `detail` fills the placeholders of the catalogue string. */
+/** What fills a catalogue string's placeholders; `header` is the block of a MustUnderstand fault. */
+export interface FaultParams {
+  readonly operation?: string;
+  readonly table?: string;
+  readonly detail?: string;
+  readonly header?: { readonly qname: string; readonly prefix: string | undefined; readonly namespace: string | undefined };
+}
+
+/** A refusal on its way to the client. `params` fill the placeholders of the catalogue string. */
 export class SoapFault extends Error {
   constructor(
     readonly id: FaultId,
-    readonly params: { readonly operation?: string; readonly table?: string; readonly detail?: string } = {},
+    readonly params: FaultParams = {},
   ) {
     super(faultString(id, params));
     this.name = "SoapFault";
@@ -74,14 +86,12 @@ export class SoapFault extends Error {
   }
 }
 
-export function faultString(
-  id: FaultId,
-  params: { readonly operation?: string; readonly table?: string; readonly detail?: string } = {},
-): string {
+export function faultString(id: FaultId, params: FaultParams = {}): string {
   return FAULTS[id].string
     .replace("{operation}", () => params.operation ?? "")
     .replace("{table}", () => params.table ?? "")
-    .replace("{detail}", () => params.detail ?? "");
+    .replace("{detail}", () => params.detail ?? "")
+    .replace("{qname}", () => params.header?.qname ?? "");
 }
 
 /** Shorthand for a client fault naming the problem. */

@@ -22,25 +22,42 @@ export function serializeFault(version: SoapVersion, fault: SoapFault): string {
   const { code } = fault.definition;
   const reason = escapeText(fault.message);
   const namespaces = codeNamespaceDeclaration(code);
+  const soapCode = code === "Client" || code === "Server" || code === "MustUnderstand";
   if (version === "1.1") {
-    const faultcode = code === "Client" || code === "Server" ? `soapenv:${code}` : code;
+    const faultcode = soapCode ? `soapenv:${code}` : code;
     return envelope(version, `<soapenv:Fault${namespaces}><faultcode>${faultcode}</faultcode><faultstring>${reason}</faultstring></soapenv:Fault>`);
   }
-  const value = code === "Server" ? "soapenv:Receiver" : "soapenv:Sender";
-  const subcode = code === "Client" || code === "Server" ? "" : `<soapenv:Subcode><soapenv:Value>${code}</soapenv:Value></soapenv:Subcode>`;
+  const value = code === "Server" ? "soapenv:Receiver" : code === "MustUnderstand" ? "soapenv:MustUnderstand" : "soapenv:Sender";
+  const subcode = soapCode ? "" : `<soapenv:Subcode><soapenv:Value>${code}</soapenv:Value></soapenv:Subcode>`;
   return envelope(
     version,
     `<soapenv:Fault${namespaces}><soapenv:Code><soapenv:Value>${value}</soapenv:Value>${subcode}</soapenv:Code>` +
       `<soapenv:Reason><soapenv:Text xml:lang="en">${reason}</soapenv:Text></soapenv:Reason></soapenv:Fault>`,
+    code === "MustUnderstand" ? notUnderstoodHeader(fault) : "",
   );
+}
+
+/**
+ * SOAP 1.2's NotUnderstood header block (one per block not understood): its
+ * `qname` names the block with the client's prefix, declared on the element
+ * itself (another prefix when the client's is ours, `soapenv`).
+ */
+function notUnderstoodHeader(fault: SoapFault): string {
+  const header = fault.params.header;
+  if (!header) return "";
+  const localName = header.qname.slice(header.qname.indexOf(":") + 1);
+  if (header.namespace === undefined) return `<soapenv:NotUnderstood qname="${escapeAttribute(localName)}"/>`;
+  const prefix = header.prefix === undefined || header.prefix === "soapenv" ? "nu" : header.prefix;
+  return `<soapenv:NotUnderstood qname="${prefix}:${escapeAttribute(localName)}" xmlns:${prefix}="${escapeAttribute(header.namespace)}"/>`;
 }
 
 export function soapContentType(version: SoapVersion): string {
   return version === "1.1" ? "text/xml; charset=utf-8" : "application/soap+xml; charset=utf-8";
 }
 
-function envelope(version: SoapVersion, bodyContent: string): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${soapNamespace(version)}"><soapenv:Body>${bodyContent}</soapenv:Body></soapenv:Envelope>`;
+function envelope(version: SoapVersion, bodyContent: string, headerContent = ""): string {
+  const header = headerContent === "" ? "" : `<soapenv:Header>${headerContent}</soapenv:Header>`;
+  return `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${soapNamespace(version)}">${header}<soapenv:Body>${bodyContent}</soapenv:Body></soapenv:Envelope>`;
 }
 
 function codeNamespaceDeclaration(code: string): string {

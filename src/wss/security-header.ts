@@ -8,8 +8,8 @@
  */
 import type { Element } from "@xmldom/xmldom";
 import { elementChildren, type SoapEnvelope } from "../soap/envelope.js";
-import { attributeNS } from "./dom.js";
-import { NS, SOAP12_ROLE_NEXT, SOAP12_ROLE_ULTIMATE_RECEIVER, SOAP_ACTOR_NEXT } from "../xml/ns.js";
+import { isForThisReceiver } from "../soap/header-blocks.js";
+import { NS } from "../xml/ns.js";
 
 export interface SecurityHeader {
   readonly element: Element;
@@ -31,22 +31,13 @@ export function findSecurityHeader(envelope: SoapEnvelope): SecurityHeaderResult
   let ignoredForOtherActors = 0;
   for (const block of elementChildren(envelope.header)) {
     if (block.namespaceURI !== NS.wsse || block.localName !== "Security") continue;
-    if (isTargetedAtUs(block, envelope)) ours.push(block);
+    if (isForThisReceiver(block, envelope.version)) ours.push(block);
     else ignoredForOtherActors++;
   }
   if (ours.length > 1) return { kind: "ambiguous", reason: `${ours.length} wsse:Security headers address this receiver` };
   const element = ours[0];
   if (!element) return { kind: "absent", ignoredForOtherActors };
   return { kind: "found", header: sortChildren(element) };
-}
-
-function isTargetedAtUs(block: Element, envelope: SoapEnvelope): boolean {
-  if (envelope.version === "1.1") {
-    const actor = attributeNS(block, NS.soap11, "actor");
-    return actor === undefined || actor.trim() === SOAP_ACTOR_NEXT;
-  }
-  const role = attributeNS(block, NS.soap12, "role");
-  return role === undefined || [SOAP12_ROLE_ULTIMATE_RECEIVER, SOAP12_ROLE_NEXT].includes(role.trim());
 }
 
 function sortChildren(element: Element): SecurityHeader {
