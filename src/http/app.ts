@@ -1,5 +1,7 @@
 /**
- * The request pipeline, in the order of SPEC §5: one `use` per stage.
+ * The request pipeline, in the order of SPEC §5: one `use` per stage. Basic
+ * credentials are checked from the headers before the body is read or parsed
+ * (SPEC §5 "Cost"), so an unauthenticated caller never costs a read or a parse.
  * `respond` wraps them all and is the only writer of responses.
  */
 import Koa from "koa";
@@ -28,10 +30,10 @@ export function createApp(services: GatewayServices): Koa<RequestState> {
   app.use(routeStage(services)); //             which endpoint: 404 / 405
   app.use(serviceEndpointStage(services)); //   /healthz, /readyz, /metrics stop here
   app.use(throttleStage(services)); //          a client blocked for failed credentials: 429, before the body is read
-  app.use(readBodyStage(services)); //          HTTP intake and limits: 415 / 413
-  app.use(parseEnvelopeStage(services)); //     1. safe XML parse, SOAP envelope: 400
-  app.use(basicAuthStage(services)); //         2. Basic auth: 401
+  app.use(basicAuthStage(services)); //         2. Basic auth from the headers, before the body is read: 401
   app.use(describeServiceStage(services)); //   3. WSDL / XSD stop here: 403
+  app.use(readBodyStage(services)); //          HTTP intake and limits: 415 / 413
+  app.use(parseEnvelopeStage(services)); //     1. safe XML parse, SOAP envelope and header rules: 400 / MustUnderstand
   app.use(wsSecurityStage(services)); //        4. WS-Security decision
   app.use(sessionUserStage(services)); //       5. session user
   app.use(selectOperationStage(services)); //      the Body's operation
