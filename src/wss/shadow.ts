@@ -26,6 +26,7 @@ export const SHADOW_FAULT_IDS = {
   expired: "message_expired",
   replayed: "replayed",
   malformed: "malformed",
+  mustUnderstand: "must_understand",
   insufficientRights: "insufficient_rights",
   badRequest: "bad_request",
   internal: "unavailable",
