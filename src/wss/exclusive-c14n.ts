@@ -16,25 +16,24 @@
  *
  * The DOM is only read, never modified.
  */
-import type { Attr, Element, Node } from "@xmldom/xmldom";
-
-export interface CanonicalSink {
-  write(chunk: string): void;
-}
-
-export interface InheritedNamespace {
-  readonly prefix: string;
-  readonly namespaceURI: string;
-}
-
-export class NotCanonicalizable extends Error {}
-
-const ELEMENT_NODE = 1;
-const TEXT_NODE = 3;
-const CDATA_SECTION_NODE = 4;
-const COMMENT_NODE = 8;
-/** Output is handed to the sink in chunks of about this many UTF-16 units. */
-const CHUNK_UNITS = 64 * 1024;
+import {
+  CDATA_SECTION_NODE,
+  ChunkedWriter,
+  COMMENT_NODE,
+  compareAttributes,
+  compareCodeUnits,
+  ELEMENT_NODE,
+  escapeAttribute,
+  escapeText,
+  refusedNode,
+  TEXT_NODE,
+  textOf,
+  type C14nAttribute,
+  type C14nElement,
+  type C14nNode,
+  type CanonicalSink,
+  type InheritedNamespace,
+} from "./c14n-output.js";
 
 /** Namespace bindings rendered by the output ancestors: prefix → URI ("" is the default namespace). */
 type RenderedScope = ReadonlyMap<string, string>;
@@ -45,7 +44,7 @@ type RenderedScope = ReadonlyMap<string, string>;
  * the PrefixList (prefix "" with "#default"). Throws NotCanonicalizable.
  */
 export function writeExclusiveCanonical(
-  apex: Element,
+  apex: C14nElement,
   prefixList: readonly string[],
   inheritedForPrefixList: readonly InheritedNamespace[],
   sink: CanonicalSink,
@@ -55,52 +54,47 @@ export function writeExclusiveCanonical(
   writer.flush();
 }
 
-class ExclusiveWriter {
-  private out = "";
+class ExclusiveWriter extends ChunkedWriter {
   private readonly inclusivePrefixes: ReadonlySet<string>;
   private readonly inclusiveDefault: boolean;
 
   constructor(
-    private readonly sink: CanonicalSink,
+    sink: CanonicalSink,
     prefixList: readonly string[],
     private readonly inheritedAtApex: readonly InheritedNamespace[],
   ) {
+    super(sink);
     this.inclusivePrefixes = new Set(prefixList.filter((prefix) => prefix !== "#default"));
     this.inclusiveDefault = prefixList.includes("#default");
   }
 
-  flush(): void {
-    if (this.out !== "") this.sink.write(this.out);
-    this.out = "";
-  }
-
-  element(element: Element, rendered: RenderedScope, isApex: boolean): void {
+  element(element: C14nElement, rendered: RenderedScope, isApex: boolean): void {
     const name = element.tagName;
     // Most elements carry no attributes and no new binding: nothing to sort or declare.
     const scope = !isApex && element.attributes.length === 0 && rendersNothingNew(element, rendered) ? rendered : undefined;
     if (scope) this.write(`<${name}>`);
     const childScope = scope ?? this.startTag(element, rendered, isApex);
-    for (let child: Node | null = element.firstChild; child; child = child.nextSibling) {
+    for (let child: C14nNode | null = element.firstChild; child; child = child.nextSibling) {
       switch (child.nodeType) {
         case ELEMENT_NODE:
-          this.element(child as Element, childScope, false);
+          this.element(child as C14nElement, childScope, false);
           break;
         case TEXT_NODE:
         case CDATA_SECTION_NODE:
-          this.write(escapeText((child as unknown as { data: string }).data));
+          this.write(escapeText(textOf(child)));
           break;
         case COMMENT_NODE:
           break;
         default:
-          throw new NotCanonicalizable(`node type ${child.nodeType} inside a canonicalized element`);
+          throw refusedNode(child);
       }
     }
     this.write(`</${name}>`);
   }
 
   /** Writes the start tag with its namespace declarations and attributes; returns the scope for the children. */
-  private startTag(element: Element, rendered: RenderedScope, isApex: boolean): RenderedScope {
-    const attributes: Attr[] = [];
+  private startTag(element: C14nElement, rendered: RenderedScope, isApex: boolean): RenderedScope {
+    const attributes: C14nAttribute[] = [];
     /** Bindings this element must render (besides the default namespace), by prefix. */
     const wanted = new Map<string, string>();
     let ownDefault: string | undefined;
@@ -155,43 +149,11 @@ class ExclusiveWriter {
     this.write(`${text}>`);
     return scope;
   }
-
-  private write(text: string): void {
-    this.out += text;
-    if (this.out.length >= CHUNK_UNITS) this.flush();
-  }
 }
 
 /** Whether an element without attributes (hence without declarations) needs no binding its output ancestors have not rendered. */
-function rendersNothingNew(element: Element, rendered: RenderedScope): boolean {
+function rendersNothingNew(element: C14nElement, rendered: RenderedScope): boolean {
   const prefix = element.prefix;
   if (!prefix) return rendered.get("") === (element.namespaceURI ?? "");
   return prefix === "xml" || rendered.get(prefix) === (element.namespaceURI ?? "");
-}
-
-function compareCodeUnits(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function compareAttributes(a: Attr, b: Attr): number {
-  return compareCodeUnits(a.namespaceURI ?? "", b.namespaceURI ?? "") || compareCodeUnits(a.localName ?? a.name, b.localName ?? b.name);
-}
-
-const TEXT_SPECIAL = /[&<>\r]/;
-const ATTRIBUTE_SPECIAL = /[&<"\t\n\r]/;
-
-function escapeText(text: string): string {
-  if (!TEXT_SPECIAL.test(text)) return text;
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#xD;");
-}
-
-function escapeAttribute(value: string): string {
-  if (!ATTRIBUTE_SPECIAL.test(value)) return value;
-  return value
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/"/g, "&quot;")
-    .replace(/\t/g, "&#x9;")
-    .replace(/\n/g, "&#xA;")
-    .replace(/\r/g, "&#xD;");
 }

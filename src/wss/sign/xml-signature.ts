@@ -6,7 +6,6 @@
  */
 import { createHash, sign as cryptoSign, type KeyObject } from "node:crypto";
 import type { Document, Element } from "@xmldom/xmldom";
-import { C14nCanonicalization } from "xml-crypto";
 import { NS } from "../../xml/ns.js";
 import { C14N_ALGORITHMS, canonicalize as canonicalizeForVerification } from "../c14n.js";
 import {
@@ -84,33 +83,9 @@ export function digestOf(target: Element, canonicalization: CanonicalizationName
 
 /** The canonical form of `target` as a document subset (exclusive or inclusive c14n 1.0, without comments). */
 export function canonicalize(target: Element, canonicalization: CanonicalizationName): string {
-  if (canonicalization === "exclusive") {
-    // The verifier's exclusive c14n, so that what we sign is exactly what we (and xmlsec1, WSS4J) verify.
-    const result = canonicalizeForVerification(target, C14N_ALGORITHMS.exclusive);
-    if (result.kind !== "canonical") throw new SignError(`cannot canonicalize the signed element: ${result.reason}`);
-    return result.text;
-  }
-  return new C14nCanonicalization().process(target as never, { ancestorNamespaces: inScopeAncestorNamespaces(target) });
-}
-
-/** Namespaces bound on the ancestors of `target` (nearest binding wins), minus those `target` declares itself. */
-function inScopeAncestorNamespaces(target: Element): { prefix: string; namespaceURI: string }[] {
-  const seen = new Set<string>();
-  for (let i = 0; i < target.attributes.length; i++) {
-    const attribute = target.attributes.item(i)!;
-    if (attribute.name === "xmlns") seen.add("");
-    else if (attribute.prefix === "xmlns") seen.add(attribute.localName ?? "");
-  }
-  const found: { prefix: string; namespaceURI: string }[] = [];
-  for (let ancestor = target.parentNode; ancestor && ancestor.nodeType === 1; ancestor = ancestor.parentNode) {
-    const attributes = (ancestor as Element).attributes;
-    for (let i = 0; i < attributes.length; i++) {
-      const attribute = attributes.item(i)!;
-      const prefix = attribute.name === "xmlns" ? "" : attribute.prefix === "xmlns" ? (attribute.localName ?? "") : undefined;
-      if (prefix === undefined || seen.has(prefix)) continue;
-      seen.add(prefix);
-      if (attribute.value !== "") found.push({ prefix, namespaceURI: attribute.value });
-    }
-  }
-  return found;
+  // The verifier's canonicalizers, so that what we sign is exactly what we (and xmlsec1, WSS4J) verify.
+  const algorithm = canonicalization === "exclusive" ? C14N_ALGORITHMS.exclusive : C14N_ALGORITHMS.inclusive10;
+  const result = canonicalizeForVerification(target, algorithm);
+  if (result.kind !== "canonical") throw new SignError(`cannot canonicalize the signed element: ${result.reason}`);
+  return result.text;
 }

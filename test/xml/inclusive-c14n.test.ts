@@ -1,0 +1,270 @@
+/**
+ * Our inclusive c14n 1.0 and 1.1 (src/wss/inclusive-c14n.ts, behind
+ * src/wss/c14n.ts) — and, on the same documents, our exclusive c14n — are
+ * checked byte for byte against libxml2 as xmlsec1 runs it for a `#id`
+ * Reference (test/helpers/libxml2-c14n.ts): hand-written cases for
+ * namespaces, inherited xml:* attributes, escaping, CDATA and comments, then
+ * fast-check-generated documents. A processing instruction inside the
+ * element is refused by every algorithm (libxml2 renders it; we never do).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DOMParser } from "@xmldom/xmldom";
+import fc from "fast-check";
+import { C14N_ALGORITHMS, canonicalize, canonicalizeTo, type C14nAlgorithm, type C14nElement } from "../../src/wss/c14n.js";
+import { xmlParser } from "../../src/xml/parse.js";
+import { libxml2Canonical } from "../helpers/libxml2-c14n.js";
+import { missingToolReason } from "../helpers/signers.js";
+
+const limits = { maxXmlDepth: 128, maxXmlElements: 100_000, maxAttributesPerElement: 64 };
+const TARGET = "c14n-target";
+const noXmlsec1 = missingToolReason("xmlsec1");
+
+/** The element carrying Id="c14n-target" in the gateway's parse of `xml`. */
+function target(xml: string): C14nElement {
+  const parsed = xmlParser.parse(xml, limits);
+  if (parsed.kind !== "parsed") throw new Error(`does not parse: ${parsed.reason}`);
+  return findTarget(parsed.document.documentElement as unknown as C14nElement);
+}
+
+function findTarget(element: C14nElement): C14nElement {
+  const stack: C14nElement[] = [element];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    for (let i = 0; i < current.attributes.length; i++) if (current.attributes[i]!.name === "Id" && current.attributes[i]!.value === TARGET) return current;
+    for (let child = current.firstChild; child; child = child.nextSibling) if (child.nodeType === 1) stack.push(child as C14nElement);
+  }
+  throw new Error("no target element");
+}
+
+function ours(element: C14nElement, algorithm: C14nAlgorithm): string {
+  const result = canonicalize(element, algorithm);
+  return result.kind === "canonical" ? result.text : `(unsupported: ${result.reason})`;
+}
+
+/** Whether the element, an ancestor or a descendant carries xml:base (c14n 1.1 would need the xml:base fixup, which we refuse). */
+function hasXmlBase(element: C14nElement): boolean {
+  const carries = (node: C14nElement) => Array.from({ length: node.attributes.length }, (_, i) => node.attributes[i]!).some((a) => a.name === "xml:base");
+  for (let node = element.parentNode; node && node.nodeType === 1; node = node.parentNode) if (carries(node as C14nElement)) return true;
+  const stack = [element];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    if (carries(current)) return true;
+    for (let child = current.firstChild; child; child = child.nextSibling) if (child.nodeType === 1) stack.push(child as C14nElement);
+  }
+  return false;
+}
+
+const XML11_BASE_REFUSAL = "(unsupported: xml:base under inclusive c14n 1.1 (the xml:base fixup is not supported))";
+
+/** Asserts that our three canonical forms of the target equal libxml2's (1.1 with an xml:base: refused). */
+function assertAgreesWithLibxml2(xml: string, localName: string, label: string): void {
+  const element = target(xml);
+  const expected = libxml2Canonical(xml, TARGET, localName);
+  assert.equal(ours(element, C14N_ALGORITHMS.inclusive10), expected.inclusive10, `${label}: c14n 1.0\n${xml}`);
+  if (hasXmlBase(element)) assert.equal(ours(element, C14N_ALGORITHMS.inclusive11), XML11_BASE_REFUSAL, `${label}: c14n 1.1`);
+  else assert.equal(ours(element, C14N_ALGORITHMS.inclusive11), expected.inclusive11, `${label}: c14n 1.1\n${xml}`);
+  assert.equal(ours(element, C14N_ALGORITHMS.exclusive), expected.exclusive, `${label}: exclusive c14n\n${xml}`);
+}
+
+/** Documents whose element Id="c14n-target" (local name "t") is canonicalized. */
+const CASES: Readonly<Record<string, string>> = {
+  "default namespace inherited, undeclared with xmlns=\"\" below, redeclared below that":
+    `<r xmlns="urn:d"><t Id="${TARGET}"><a>1</a><b xmlns=""><c>2</c><d xmlns="urn:d2"><e/></d></b></t></r>`,
+  "apex undeclares the default namespace: nothing to undeclare on the apex":
+    `<r xmlns="urn:d"><t xmlns="" Id="${TARGET}"><a xmlns="urn:d"/><b/></t></r>`,
+  "a prefix redeclared to another URI below, and to the same URI (superfluous)":
+    `<p:r xmlns:p="urn:one"><p:t Id="${TARGET}"><p:a xmlns:p="urn:one"><p:b xmlns:p="urn:two"><p:c xmlns:p="urn:two"/></p:b></p:a></p:t></p:r>`,
+  "every binding in scope is rendered on the apex, used or not, sorted by prefix":
+    `<r xmlns:z="urn:z" xmlns:unused="urn:unused" xmlns:a="urn:a"><m xmlns:b="urn:b"><t Id="${TARGET}" xmlns:c="urn:c"><x/></t></m></r>`,
+  "prefixes used only in attributes; attributes sorted by namespace URI then local name":
+    `<r xmlns:z="urn:a" xmlns:a="urn:z"><t Id="${TARGET}" a:x="1" z:y="2" b="3" a="4"><u z:k="v" k="w"/></t></r>`,
+  "inherited xml:lang, xml:space and xml:id (1.0 all; 1.1 not xml:id)":
+    `<r xml:lang="en" xml:id="root-id"><m xml:space="preserve" xml:lang="fr"><t Id="${TARGET}"> spaced <u xml:lang="de"/></t></m></r>`,
+  "the apex's own xml:lang wins over an ancestor's":
+    `<r xml:lang="en" xml:space="default"><t Id="${TARGET}" xml:lang="it">x</t></r>`,
+  "xml:base on an ancestor (1.0 inherits it; 1.1 needs the fixup: refused)":
+    `<r xml:base="http://example.com/a/"><m xml:base="b/"><t Id="${TARGET}">x</t></m></r>`,
+  "xml:base on the apex and below only (1.0 renders them; 1.1: refused)":
+    `<r><t Id="${TARGET}" xml:base="http://example.com/a/"><u xml:base="c/d"/></t></r>`,
+  "escapes in text: & < > and CR (from &#13;); a source CR LF is one LF":
+    `<r><t Id="${TARGET}">a &amp; b &lt; c > d &#13; e &#xD;&#xA; f \r\n g "quotes" 'apostrophes' &#9;tab</t></r>`,
+  "escapes in attribute values: & < \" TAB LF CR; literal whitespace normalized to spaces":
+    `<r><t Id="${TARGET}" a="tab&#9;nl&#10;cr&#13;quote&quot;amp&amp;lt&lt;gt>apos'" b="lit\ttab lit\nnl"/></r>`,
+  "CDATA rendered as escaped text, comments dropped (inside and around)":
+    `<r><!-- before --><t Id="${TARGET}"><![CDATA[x < y & z > w ]]]]><![CDATA[> \r\n]]><!-- dropped --><n>after<!---->x</n></t><!-- after --></r>`,
+  "empty elements get an end tag; whitespace-only text is kept":
+    `<r><t Id="${TARGET}">\n  <e/>\n  <f></f>\n</t></r>`,
+  "non-ASCII names, values and text": `<é:r xmlns:é="urn:e-acute"><é:t Id="${TARGET}" é:ä="ö">naïve – ✓ 𝄞</é:t></é:r>`,
+  "a processing instruction outside the element is not part of it": `<r><?before pi?><t Id="${TARGET}">x</t><?after pi?></r>`,
+  "an explicit xmlns:xml declaration is never rendered":
+    `<r xmlns:xml="http://www.w3.org/XML/1998/namespace"><t Id="${TARGET}" xml:lang="en">x</t></r>`,
+};
+
+for (const [name, xml] of Object.entries(CASES)) {
+  test(`inclusive c14n 1.0/1.1 and exclusive c14n equal libxml2's: ${name}`, { skip: noXmlsec1 }, () => {
+    assertAgreesWithLibxml2(xml, "t", name);
+  });
+}
+
+test("literal expectations (independent of xmlsec1): apex namespace axis and inherited xml:* attributes", () => {
+  const element = target(CASES["inherited xml:lang, xml:space and xml:id (1.0 all; 1.1 not xml:id)"]!);
+  assert.equal(ours(element, C14N_ALGORITHMS.inclusive10), `<t Id="${TARGET}" xml:id="root-id" xml:lang="fr" xml:space="preserve"> spaced <u xml:lang="de"></u></t>`);
+  assert.equal(ours(element, C14N_ALGORITHMS.inclusive11), `<t Id="${TARGET}" xml:lang="fr" xml:space="preserve"> spaced <u xml:lang="de"></u></t>`);
+  const undeclared = target(CASES['default namespace inherited, undeclared with xmlns="" below, redeclared below that']!);
+  assert.equal(
+    ours(undeclared, C14N_ALGORITHMS.inclusive10),
+    `<t xmlns="urn:d" Id="${TARGET}"><a>1</a><b xmlns=""><c>2</c><d xmlns="urn:d2"><e></e></d></b></t>`,
+  );
+});
+
+test("a namespace URI with & is escaped like an attribute value (libxml2 keeps a parse-time &#38; in the namespace name, so it is asserted literally)", () => {
+  const element = target(`<r xmlns:q="http://example.com/?a=1&amp;b=2"><t Id="${TARGET}" q:a="1"/></r>`);
+  for (const algorithm of [C14N_ALGORITHMS.inclusive10, C14N_ALGORITHMS.inclusive11, C14N_ALGORITHMS.exclusive]) {
+    assert.equal(ours(element, algorithm), `<t xmlns:q="http://example.com/?a=1&amp;b=2" Id="${TARGET}" q:a="1"></t>`, algorithm);
+  }
+});
+
+/** Documents with a processing instruction inside the canonicalized element (parsed by @xmldom, which keeps PIs). */
+const PI_CASES: Readonly<Record<string, string>> = {
+  "a PI as the element's first child": `<r><t Id="${TARGET}"><?pi data?>x</t></r>`,
+  "part of a value wrapped in a PI": `<r><t Id="${TARGET}"><sys_id>46d44<?x a38c0a8?>01</sys_id></t></r>`,
+  "a PI deep inside": `<r xmlns="urn:d"><t Id="${TARGET}"><a><b><c>v</c><?deep?></b></a></t></r>`,
+};
+
+for (const [name, xml] of Object.entries(PI_CASES)) {
+  test(`processing instruction inside the canonicalized element → refused by c14n 1.0, 1.1 and exclusive: ${name}`, () => {
+    const document = new DOMParser().parseFromString(xml, "text/xml");
+    const element = findTarget(document.documentElement as unknown as C14nElement);
+    for (const algorithm of [C14N_ALGORITHMS.inclusive10, C14N_ALGORITHMS.inclusive11, C14N_ALGORITHMS.exclusive]) {
+      assert.deepEqual(canonicalize(element, algorithm), { kind: "unsupported", reason: "a processing instruction inside the canonicalized element" }, algorithm);
+    }
+  });
+}
+
+test("the streamed inclusive form equals the string form, in several chunks for a large element", () => {
+  const rows = Array.from({ length: 4000 }, (_, i) => `<row n="${i}" xmlns:x="urn:x${i % 3}">value &amp; ${i}</row>`).join("");
+  const element = target(`<r xmlns="urn:d" xml:lang="en"><t Id="${TARGET}">${rows}</t></r>`);
+  for (const algorithm of [C14N_ALGORITHMS.inclusive10, C14N_ALGORITHMS.inclusive11]) {
+    const chunks: string[] = [];
+    assert.deepEqual(canonicalizeTo(element, algorithm, [], { write: (chunk) => chunks.push(chunk) }), { kind: "written" });
+    assert.ok(chunks.length > 1, `expected several chunks, got ${chunks.length}`);
+    assert.equal(chunks.join(""), ours(element, algorithm));
+  }
+});
+
+// ---------------------------------------------------------------- generated documents
+
+type GeneratedNode =
+  | { readonly kind: "element"; readonly prefix: string; readonly local: string; readonly declarations: readonly (readonly [string, string])[]; readonly attributes: readonly GeneratedAttribute[]; readonly children: readonly GeneratedNode[] }
+  | { readonly kind: "text" | "cdata" | "comment"; readonly text: string };
+
+interface GeneratedAttribute {
+  readonly prefix: string;
+  readonly local: string;
+  readonly value: string;
+}
+
+const PREFIXES = ["", "p", "q", "ns1"];
+const URIS = ["urn:x", "urn:y", "http://example.com/z", ""];
+const TEXT_PIECES = ["a", " ", "&amp;", "&lt;", ">", "&#13;", "&#xD;", "\r\n", "\r", "\t", "\n", '"', "'", "é", "𝄞", "]]&gt;", "&#9;", "&#x10FFFF;"];
+const ATTRIBUTE_PIECES = ["v", " ", "&amp;", "&lt;", ">", "&quot;", "'", "&#9;", "&#10;", "&#13;", "\t", "\n", "\r\n", "é"];
+const CDATA_PIECES = ["x", "<", "&", ">", "]]", "\r\n", "&amp;", " "];
+const XML_ATTRIBUTES = [
+  { local: "lang", values: ["en", "fr-CA", ""] },
+  { local: "space", values: ["preserve", "default"] },
+  { local: "base", values: ["http://example.com/a/", "b/c", ""] },
+  { local: "id", values: ["(unique)"] },
+];
+
+const textOf = (pieces: string[]) => fc.array(fc.constantFrom(...pieces), { minLength: 1, maxLength: 6 }).map((parts) => parts.join(""));
+
+const attributeArbitrary: fc.Arbitrary<GeneratedAttribute> = fc.oneof(
+  fc.record({ prefix: fc.constantFrom("", "", "p", "q", "ns1"), local: fc.constantFrom("a", "b", "c", "z"), value: textOf(ATTRIBUTE_PIECES) }),
+  fc.constantFrom(...XML_ATTRIBUTES).chain((xml) => fc.constantFrom(...xml.values).map((value) => ({ prefix: "xml", local: xml.local, value }))),
+);
+
+const { element: elementArbitrary } = fc.letrec<{ node: GeneratedNode; element: GeneratedNode }>((tie) => ({
+  node: fc.oneof(
+    { maxDepth: 4, depthIdentifier: "tree" },
+    { weight: 3, arbitrary: textOf(TEXT_PIECES).map((text) => ({ kind: "text" as const, text })) },
+    { weight: 3, arbitrary: tie("element") },
+    { weight: 1, arbitrary: textOf(CDATA_PIECES).map((text) => ({ kind: "cdata" as const, text })) },
+    { weight: 1, arbitrary: fc.constantFrom("c", " note ", "").map((text) => ({ kind: "comment" as const, text })) },
+  ),
+  element: fc.record({
+    kind: fc.constant("element" as const),
+    prefix: fc.constantFrom(...PREFIXES),
+    local: fc.constantFrom("e", "f", "t"),
+    declarations: fc.array(fc.tuple(fc.constantFrom(...PREFIXES), fc.constantFrom(...URIS)), { maxLength: 3 }),
+    attributes: fc.array(attributeArbitrary, { maxLength: 4 }),
+    children: fc.array(tie("node"), { maxLength: 4 }),
+  }),
+}));
+
+/** Serializes a generated tree as well-formed XML: binds every prefix it uses, one attribute per local name, unique xml:id values. */
+function serialize(root: GeneratedNode, targetIndex: number): { xml: string; localName: string } {
+  let elementIndex = -1;
+  let ids = 0;
+  let targetLocal = "";
+  const write = (node: GeneratedNode, scope: ReadonlyMap<string, string>): string => {
+    if (node.kind !== "element") {
+      if (node.kind === "text") return node.text.replace(/</g, "&lt;");
+      return node.kind === "cdata" ? `<![CDATA[${node.text.replace(/]]>/g, "]]]]><![CDATA[>")}]]>` : `<!--${node.text}-->`;
+    }
+    elementIndex++;
+    const declarations = new Map<string, string>();
+    for (const [prefix, uri] of node.declarations) if (!declarations.has(prefix) && (prefix === "" || uri !== "")) declarations.set(prefix, uri);
+    const inScope = new Map(scope);
+    for (const [prefix, uri] of declarations) inScope.set(prefix, uri);
+    const bind = (prefix: string) => {
+      if (prefix !== "" && prefix !== "xml" && !inScope.has(prefix)) {
+        declarations.set(prefix, "urn:bound");
+        inScope.set(prefix, "urn:bound");
+      }
+    };
+    bind(node.prefix);
+    const seenLocals = new Set<string>();
+    const attributes: string[] = [];
+    if (elementIndex === targetIndex) {
+      attributes.push(`Id="${TARGET}"`);
+      targetLocal = node.local;
+    }
+    for (const attribute of node.attributes) {
+      if (seenLocals.has(attribute.local)) continue;
+      seenLocals.add(attribute.local);
+      bind(attribute.prefix);
+      const value = attribute.value === "(unique)" ? `id${ids++}` : attribute.value;
+      attributes.push(`${attribute.prefix ? `${attribute.prefix}:` : ""}${attribute.local}="${value.replace(/</g, "&lt;").replace(/"/g, "&quot;")}"`);
+    }
+    const name = node.prefix ? `${node.prefix}:${node.local}` : node.local;
+    const declared = [...declarations].map(([prefix, uri]) => (prefix === "" ? `xmlns="${uri}"` : `xmlns:${prefix}="${uri}"`));
+    const children = node.children.map((child) => write(child, inScope)).join("");
+    return `<${[name, ...declared, ...attributes].join(" ")}>${children}</${name}>`;
+  };
+  const xml = write(root, new Map());
+  return { xml, localName: targetLocal };
+}
+
+/** A document element with at least one element below it, and the document-order index (≥ 1) of the target. */
+const documentArbitrary = fc
+  .tuple(elementArbitrary, elementArbitrary, fc.nat())
+  .map(([root, forced, pick]) => {
+    const element = root as Extract<GeneratedNode, { kind: "element" }>;
+    const withChild = { ...element, children: [...element.children, forced] };
+    const count = countElements(withChild);
+    return serialize(withChild, 1 + (pick % (count - 1)));
+  });
+
+function countElements(node: GeneratedNode): number {
+  return node.kind === "element" ? 1 + node.children.reduce((sum, child) => sum + countElements(child), 0) : 0;
+}
+
+test("generated documents (namespaces, xml:* attributes, escapes, CDATA, comments): c14n 1.0, 1.1 and exclusive equal libxml2's", { skip: noXmlsec1 }, () => {
+  fc.assert(
+    fc.property(documentArbitrary, ({ xml, localName }) => {
+      assertAgreesWithLibxml2(xml, localName, "generated");
+    }),
+    { numRuns: 150 },
+  );
+});
