@@ -1,5 +1,5 @@
 /**
- * `wss-gateway explain [--config DIR] --user NAME [--password P] [--at TIME] [--table T] [--policy NAME] FILE`:
+ * `wss-gateway explain [--config DIR] --user NAME [--password P | --digest-token T [--de-time S]] [--at TIME] [--table T] [--policy NAME] FILE`:
  * runs the decision of SPEC §5 on a saved SOAP request, with the very stage
  * functions the server uses (src/pipeline/), and prints each step: XML
  * safety, Basic auth, the policy and each WS-Security profile, the session
@@ -27,7 +27,9 @@ import { evaluateConfig } from "../config/load.js";
 import { formatConfigProblem, type GatewayConfig } from "../config/types.js";
 import type { BasicUser } from "../http/state.js";
 import { authorizeRequest } from "../pipeline/authorize.js";
-import { authenticateBasic } from "../pipeline/basic-auth.js";
+import { authenticateBasic, type SignOn } from "../pipeline/basic-auth.js";
+import { DIGEST_TOKEN_TIME_NAME } from "../auth/digest-token.js";
+import { readDigestTokenAttempt } from "../pipeline/digest-token-sign-on.js";
 import { resolveSessionUser } from "../pipeline/session-user.js";
 import { selectOperation } from "../pipeline/select-operation.js";
 import { checkNamedPolicy, checkWsSecurity } from "../pipeline/ws-security.js";
@@ -39,7 +41,9 @@ import { tableNamespace } from "../xml/ns.js";
 import type { ProfileOutcome, WssDecision } from "../wss/types.js";
 import { USAGE_ERROR, type CommandIo } from "./io.js";
 
-const USAGE = "usage: wss-gateway explain [--config DIR] --user NAME [--password P] [--at TIME] [--table T] [--policy NAME] FILE\n";
+const USAGE =
+  "usage: wss-gateway explain [--config DIR] --user NAME [--password P | --digest-token TOKEN [--de-time SECONDS]] [--at TIME] [--table T] [--policy NAME] FILE\n" +
+  "  --digest-token signs on as --user with a DE_USER token (and DE_TIME) instead of Basic credentials\n";
 
 export const EXPLAIN_ADMITTED = 0;
 export const EXPLAIN_REFUSED = 1;
@@ -60,6 +64,9 @@ export async function runExplain(argv: string[], io: CommandIo): Promise<number>
         config: { type: "string" },
         user: { type: "string" },
         password: { type: "string" },
+        "digest-token": { type: "string" },
+        "de-time": { type: "string" },
+        help: { type: "boolean", short: "h" },
         at: { type: "string" },
         table: { type: "string" },
         policy: { type: "string" },
@@ -72,6 +79,14 @@ export async function runExplain(argv: string[], io: CommandIo): Promise<number>
     return USAGE_ERROR;
   }
   const { values, positionals } = parsed;
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if ((values["digest-token"] !== undefined && values.password !== undefined) || (values["de-time"] !== undefined && values["digest-token"] === undefined)) {
+    io.stderr.write(`explain: --digest-token replaces --password, and --de-time needs --digest-token\n${USAGE}`);
+    return USAGE_ERROR;
+  }
   if (values.user === undefined || values.user === "" || positionals.length !== 1) {
     io.stderr.write(USAGE);
     return USAGE_ERROR;
@@ -126,6 +141,8 @@ export async function runExplain(argv: string[], io: CommandIo): Promise<number>
       userName: values.user,
       password: values.password,
       policy: values.policy,
+      digestToken: values["digest-token"],
+      deTime: values["de-time"],
       clock,
       print,
     });
@@ -156,6 +173,8 @@ interface ExplainInput {
   readonly password: string | undefined;
   /** --policy: this inbound policy instead of default_policy, for every user. */
   readonly policy: string | undefined;
+  readonly digestToken: string | undefined;
+  readonly deTime: string | undefined;
   readonly clock: Clock;
   readonly print: (line: string) => void;
 }
@@ -183,6 +202,7 @@ async function explainRequest(input: ExplainInput): Promise<Verdict> {
     return { kind: "http-error", status: 401 };
   }
   print(`2. Basic auth: ${basic.detail}`);
+  print(`   sign-on: ${basic.signOn}`);
 
   const replayCache = await openReplayCache("memory", input.clock);
   let decision: WssDecision;
@@ -240,7 +260,7 @@ function tableOfRequest(config: GatewayConfig, envelope: SoapEnvelope): string |
 }
 
 type Authentication =
-  | { readonly kind: "authenticated"; readonly user: BasicUser; readonly detail: string }
+  | { readonly kind: "authenticated"; readonly user: BasicUser; readonly detail: string; readonly signOn: SignOn }
   | { readonly kind: "refused"; readonly reason: string };
 
 /**
@@ -253,22 +273,35 @@ type Authentication =
 async function authenticate(input: ExplainInput): Promise<Authentication> {
   const { config, userName, password } = input;
   const cache = new CredentialCache(input.clock);
+  if (input.digestToken !== undefined) {
+    const settings = config.digestToken;
+    if (settings === undefined) return { kind: "refused", reason: "digest_token is not configured in gateway.yaml" };
+    const headers = {
+      [settings.userHeader.toLowerCase()]: userName,
+      [settings.tokenHeader.toLowerCase()]: input.digestToken,
+      ...(input.deTime !== undefined ? { [DIGEST_TOKEN_TIME_NAME.toLowerCase()]: input.deTime } : {}),
+    };
+    const attempt = readDigestTokenAttempt(config, { headers, query: {} }, input.clock);
+    const result = await authenticateBasic(config, undefined, cache, undefined, attempt);
+    if (result.kind === "refused") return { kind: "refused", reason: `digest token: ${result.reason}` };
+    return { kind: "authenticated", user: result.user, signOn: result.signOn, detail: `${result.user.userName} authenticated by digest token (${settings.algorithm}, checked)` };
+  }
   if (password !== undefined) {
     const header = `Basic ${Buffer.from(`${userName}:${password}`, "utf8").toString("base64")}`;
     const result = await authenticateBasic(config, header, cache);
     if (result.kind === "refused") return { kind: "refused", reason: "wrong credentials, or unknown or inactive user" };
-    return { kind: "authenticated", user: result.user, detail: `${result.user.userName} authenticated (password checked)` };
+    return { kind: "authenticated", user: result.user, signOn: result.signOn, detail: `${result.user.userName} authenticated (password checked)` };
   }
   if (userName === "guest") {
     const result = await authenticateBasic(config, undefined, cache);
     if (result.kind === "refused") return { kind: "refused", reason: "no credentials, and basic_auth.required is true" };
     const account = result.user.account ? "with its users.yaml account" : "without an account";
-    return { kind: "authenticated", user: result.user, detail: `no credentials: guest, ${account}` };
+    return { kind: "authenticated", user: result.user, signOn: result.signOn, detail: `no credentials: guest, ${account}` };
   }
   const account = config.users.get(userName);
   if (account === undefined) return { kind: "refused", reason: `unknown user ${userName}` };
   if (!account.active) return { kind: "refused", reason: `user ${userName} is inactive` };
-  return { kind: "authenticated", user: { userName, account }, detail: `${userName} (password not checked: no --password)` };
+  return { kind: "authenticated", user: { userName, account }, signOn: "basic", detail: `${userName} (password not checked: no --password)` };
 }
 
 function printWsSecurity(decision: WssDecision, print: (line: string) => void): void {

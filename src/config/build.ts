@@ -7,6 +7,8 @@
 import { resolve } from "node:path";
 import { isScryptHash, parseScryptHash } from "../auth/password.js";
 import { CertificateError, parseCertificateFile } from "../certs/certificate.js";
+import { buildDigestToken, buildOutboundPolicies } from "./build-outbound.js";
+import { profileDirections } from "./directions.js";
 import { FrozenMap } from "./freeze.js";
 import type { ProblemSink } from "./problems.js";
 import type { ConfigDirectory, ConfigFileKey, ProfileEntry, SecretSource, UserEntry } from "./schema.js";
@@ -33,8 +35,12 @@ export interface BuildContext extends SecretContext {
 
 export function buildConfig(files: ConfigDirectory, context: BuildContext): GatewayConfig {
   const certificates = new CertificateCache(context);
+  const directions = profileDirections(files.profiles, files.policies);
   const profiles = files.profiles.profiles
-    .map((entry, index) => buildProfile(entry, ["profiles", index], context, certificates))
+    .map((entry, index) => ({ entry, index }))
+    // A profile only outbound policies use is never evaluated on an inbound request.
+    .filter(({ entry }) => directions.get(entry.name)?.has("inbound") ?? true)
+    .map(({ entry, index }) => buildProfile(entry, ["profiles", index], context, certificates))
     .filter((p): p is WssProfile => p !== undefined)
     .sort((a, b) => a.order - b.order);
   const users = files.users.users.map((entry, index) => buildUser(entry, ["users", index], context, certificates));
@@ -63,6 +69,8 @@ export function buildConfig(files: ConfigDirectory, context: BuildContext): Gate
       }),
     ),
     tables: new FrozenMap(files.tables.tables.map((t) => [t.name, buildTable(t)])),
+    digestToken: buildDigestToken(files.gateway, context),
+    outboundPolicies: buildOutboundPolicies(files, context, certificates),
     certificates: new FrozenMap(certificates.all()),
   };
 }
@@ -113,7 +121,7 @@ function buildProfile(
     return {
       ...common,
       kind: "x509",
-      runAsUser: entry.run_as_user,
+      runAsUser: requiredRunAsUser(entry.run_as_user),
       certificate,
       caCertificates: caCertificates as ConfiguredCertificate[],
       checkValidity: entry.check_validity,
@@ -132,7 +140,13 @@ function buildProfile(
     );
     return undefined;
   }
-  return { ...common, kind: "username", action: entry.action, username: entry.username, password, runAsUser: entry.run_as_user };
+  return { ...common, kind: "username", action: entry.action, username: entry.username, password, runAsUser: requiredRunAsUser(entry.run_as_user) };
+}
+
+/** src/config/directions.ts reports an inbound profile without run_as_user before anything is built. */
+function requiredRunAsUser(runAsUser: string | undefined): string {
+  if (runAsUser === undefined) throw new Error("an inbound profile without run_as_user reached the build");
+  return runAsUser;
 }
 
 function buildUser(entry: UserEntry, path: ConfigPath, context: BuildContext, certificates: CertificateCache): UserAccount {
@@ -162,7 +176,7 @@ function buildPasswordCredential(source: SecretSource | undefined, path: ConfigP
   return { kind: "scrypt-hash", hash: value };
 }
 
-function resolveReportedSecret(
+export function resolveReportedSecret(
   source: SecretSource,
   file: ConfigFileKey,
   path: ConfigPath,
@@ -182,7 +196,7 @@ function buildTable(entry: ConfigDirectory["tables"]["tables"][number]): TableDe
 }
 
 /** Parses each referenced certificate file once; every reference to a bad file is reported. */
-class CertificateCache {
+export class CertificateCache {
   readonly #parsed = new Map<string, ConfiguredCertificate | CertificateError>();
   constructor(private readonly context: BuildContext) {}
 

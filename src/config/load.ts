@@ -13,6 +13,7 @@ import type { z } from "zod";
 import { buildConfig } from "./build.js";
 import { deepFreeze } from "./freeze.js";
 import type { ProblemSink } from "./problems.js";
+import { checkDirections } from "./directions.js";
 import { checkReferences } from "./references.js";
 import {
   CONFIG_FILES,
@@ -59,6 +60,7 @@ export function evaluateConfig(dir: string, options: LoadOptions = {}): ConfigEv
   };
 
   const files: Partial<Record<ConfigFileKey, unknown>> = {};
+  const raw: Partial<Record<ConfigFileKey, unknown>> = {};
   for (const key of CONFIG_FILES) {
     const name = configFileName(key);
     const source = readYamlSource(join(absoluteDir, name));
@@ -77,6 +79,7 @@ export function evaluateConfig(dir: string, options: LoadOptions = {}): ConfigEv
         break;
       case "parsed":
         locators.set(key, source.locate);
+        raw[key] = source.data;
         files[key] = parseFile(key, source.data, sink);
         break;
       default: {
@@ -88,6 +91,7 @@ export function evaluateConfig(dir: string, options: LoadOptions = {}): ConfigEv
 
   const valid = files as Partial<ConfigDirectory>;
   checkReferences(valid, sink);
+  checkDirections({ profiles: raw.profiles, policies: raw.policies }, valid, sink);
   if (problems.length > 0 || !isComplete(valid)) return { kind: "invalid", problems: sortProblems(problems) };
 
   const config = buildConfig(valid, {

@@ -87,7 +87,8 @@ function checkRunAsUsers(profiles: ConfigDirectory["profiles"], users: ConfigDir
   const userNames = new Set(users.users.map((u) => u.user_name));
   profiles.profiles.forEach((profile, index) => {
     if (profile.type === "username" && profile.action === "authenticate_with_user") return;
-    if (!userNames.has(profile.run_as_user)) {
+    // A missing run_as_user is reported by src/config/directions.ts when the profile is used inbound.
+    if (profile.run_as_user !== undefined && !userNames.has(profile.run_as_user)) {
       sink.report("profiles", ["profiles", index, "run_as_user"], `user "${profile.run_as_user}" is not in users.yaml`);
     }
   });

@@ -24,6 +24,24 @@ export const secretSchema = z.union(
 );
 export type SecretSource = z.infer<typeof secretSchema>;
 
+/** A key never written inline: `{env: NAME}` or `{file: PATH}` only. */
+const keySecretSchema = z.union([z.strictObject({ env: nonEmptyString }), z.strictObject({ file: nonEmptyString })], {
+  error: "must be {env: NAME} or {file: PATH} (a key is never written inline)",
+});
+
+export const HMAC_ALGORITHMS = ["HmacSHA256", "HmacSHA1", "HmacSHA224", "HmacSHA384", "HmacSHA512", "HmacMD5"] as const;
+export type HmacAlgorithm = (typeof HMAC_ALGORITHMS)[number];
+
+/** SM_USER / DE_USER sign-on (docs/digest-token.md). */
+const digestTokenSchema = z.strictObject({
+  secret: secretSchema,
+  user_header: nonEmptyString.default("SM_USER"),
+  token_header: nonEmptyString.default("DE_USER"),
+  user_field: z.enum(["user_name", "email"]).default("user_name"),
+  algorithm: z.enum(HMAC_ALGORITHMS).default("HmacSHA256"),
+  max_age_seconds: positiveInt.nullable().default(null),
+});
+
 export const gatewayFileSchema = z.strictObject({
   basic_auth: z
     .strictObject({
@@ -45,6 +63,7 @@ export const gatewayFileSchema = z.strictObject({
   strict_security: z.boolean().default(true),
   wsdl_requires_soap_role: z.boolean().default(true),
   debug: z.boolean().default(false),
+  digest_token: digestTokenSchema.nullable().default(null),
   limits: z
     .strictObject({
       max_body_bytes: positiveInt.default(4194304),
@@ -62,6 +81,18 @@ export const gatewayFileSchema = z.strictObject({
     .prefault({}),
 });
 
+export const OUTBOUND_KEY_REFERENCES = ["bst", "issuer_serial", "ski", "thumbprint", "x509_data"] as const;
+export type OutboundKeyReference = (typeof OUTBOUND_KEY_REFERENCES)[number];
+export const OUTBOUND_SIGNATURE_ALGORITHMS = [
+  "rsa-sha256",
+  "rsa-sha384",
+  "rsa-sha512",
+  "ecdsa-sha256",
+  "ecdsa-sha384",
+  "ecdsa-sha512",
+] as const;
+export type OutboundSignatureAlgorithm = (typeof OUTBOUND_SIGNATURE_ALGORITHMS)[number];
+
 const profileCommon = {
   name: nonEmptyString,
   active: z.boolean().default(true),
@@ -72,10 +103,15 @@ const profileCommon = {
 const x509ProfileSchema = z.strictObject({
   ...profileCommon,
   type: z.literal("x509"),
-  run_as_user: nonEmptyString,
+  /** Required when the profile is used inbound (src/config/directions.ts). */
+  run_as_user: nonEmptyString.optional(),
   certificate: nonEmptyString,
   ca_certificates: z.array(nonEmptyString).default([]),
   check_validity: z.boolean().default(true),
+  // Outbound only (src/config/directions.ts): the signer's key and how the signature names it.
+  private_key: keySecretSchema.optional(),
+  key_reference: z.enum(OUTBOUND_KEY_REFERENCES).default("bst"),
+  signature_algorithm: z.enum(OUTBOUND_SIGNATURE_ALGORITHMS).optional(),
 });
 
 const authenticateWithUserProfileSchema = z.strictObject({
@@ -91,7 +127,10 @@ const specifyUserProfileSchema = z.strictObject({
   action: z.literal("specify_user"),
   username: nonEmptyString,
   password: secretSchema,
-  run_as_user: nonEmptyString,
+  /** Required when the profile is used inbound (src/config/directions.ts). */
+  run_as_user: nonEmptyString.optional(),
+  /** Outbound only: send the password as a PasswordDigest. */
+  digest: z.boolean().default(false),
 });
 
 const profileSchema = z.discriminatedUnion("type", [
@@ -110,6 +149,12 @@ const policySchema = z.strictObject({
   require_signed: z.boolean().default(true),
   authenticate: z.enum(["all", "at_least_one"]).default("all"),
   profiles: z.array(nonEmptyString).default([]),
+  // Outbound only (src/config/directions.ts): how `wss-gateway call` secures a request.
+  timestamp_seconds: positiveInt.optional(),
+  basic_auth: z.strictObject({ user: nonEmptyString, password: secretSchema }).optional(),
+  tls_client_certificate: nonEmptyString.optional(),
+  tls_client_key: keySecretSchema.optional(),
+  tls_ca_certificates: z.array(nonEmptyString).optional(),
 });
 export type PolicyEntry = z.infer<typeof policySchema>;
 

@@ -4,6 +4,9 @@
  * never mutated; a reload builds a new one and swaps the reference.
  */
 import type { KeyObject, X509Certificate } from "node:crypto";
+import type { HmacAlgorithm, OutboundKeyReference, OutboundSignatureAlgorithm } from "./schema.js";
+
+export type { HmacAlgorithm, OutboundKeyReference, OutboundSignatureAlgorithm };
 
 export interface GatewayConfig {
   /** Absolute path of the configuration directory. */
@@ -19,6 +22,59 @@ export interface GatewayConfig {
   readonly tables: ReadonlyMap<string, TableDef>;
   /** Every certificate the configuration references, keyed by absolute path, parsed once. */
   readonly certificates: ReadonlyMap<string, ConfiguredCertificate>;
+  /** `digest_token:` of gateway.yaml (SM_USER / DE_USER sign-on), when configured. */
+  readonly digestToken: DigestTokenSettings | undefined;
+  /** The `type: outbound` policies, resolved for `wss-gateway call`, keyed by name. */
+  readonly outboundPolicies: ReadonlyMap<string, OutboundPolicy>;
+}
+
+/** Digest-token sign-on (docs/digest-token.md). */
+export interface DigestTokenSettings {
+  /** Resolved secret: the HMAC key. */
+  readonly secret: string;
+  /** Header (or query parameter) holding the user, default SM_USER. */
+  readonly userHeader: string;
+  /** Header (or query parameter) holding Base64(HMAC), default DE_USER. */
+  readonly tokenHeader: string;
+  readonly userField: UserField;
+  readonly algorithm: HmacAlgorithm;
+  /** When set, a DE_TIME (Unix seconds) is required, covered by the HMAC, and at most this old. */
+  readonly maxAgeSeconds: number | undefined;
+}
+
+/** An x509 profile as `call` uses it: signs Body and Timestamp with the signer's key. */
+export interface OutboundX509Profile {
+  readonly kind: "x509";
+  readonly name: string;
+  readonly certificate: ConfiguredCertificate;
+  readonly privateKey: KeyObject;
+  readonly keyReference: OutboundKeyReference;
+  readonly signatureAlgorithm: OutboundSignatureAlgorithm;
+}
+
+/** A username profile as `call` uses it: adds a UsernameToken. */
+export interface OutboundUsernameProfile {
+  readonly kind: "username";
+  readonly name: string;
+  readonly username: string;
+  /** Resolved secret. */
+  readonly password: string;
+  readonly digest: boolean;
+}
+
+export type OutboundProfile = OutboundX509Profile | OutboundUsernameProfile;
+
+export interface OutboundPolicy {
+  readonly name: string;
+  /** Applied in the order the policy lists them. */
+  readonly profiles: readonly OutboundProfile[];
+  /** Lifetime of the signed wsu:Timestamp to add, when set. */
+  readonly timestampSeconds: number | undefined;
+  readonly basicAuth: { readonly user: string; readonly password: string } | undefined;
+  /** Outbound mutual TLS: the client certificate and its key. */
+  readonly tlsClient: { readonly certificate: ConfiguredCertificate; readonly key: KeyObject } | undefined;
+  /** CAs the remote server's certificate must chain to; empty = the system's. */
+  readonly tlsCaCertificates: readonly ConfiguredCertificate[];
 }
 
 export interface GatewaySettings {

@@ -23,6 +23,8 @@ import { performOperation } from "../pipeline/run-operation.js";
 import { serviceEndpoint } from "../pipeline/service-endpoints.js";
 import { SoapFault } from "../soap/faults.js";
 import { claimedBasicUser, claimedTokenUser } from "../abuse/claimed-user.js";
+import { claimedTokenUserOf, readDigestTokenAttempt } from "../pipeline/digest-token-sign-on.js";
+import type { CredentialSource } from "../observability/metrics.js";
 import { countCredentialFailure, settleThrottle, throttleClaimedUser, throttleClientAddress } from "../pipeline/throttle.js";
 
 type Context = Koa.ParameterizedContext<RequestState>;
@@ -86,7 +88,8 @@ export const parseEnvelopeStage = stage((ctx) => {
 
 export const basicAuthStage = stage(async (ctx, services) => {
   const authorization = ctx.get("Authorization") || undefined;
-  const claimedUser = claimedBasicUser(authorization);
+  const digestToken = readDigestTokenAttempt(ctx.state.config, { headers: ctx.headers, query: ctx.query }, services.clock);
+  const claimedUser = claimedBasicUser(authorization) ?? claimedTokenUserOf(digestToken);
   const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
   if (throttled) return throttled;
   const result = await authenticateBasic(
@@ -94,13 +97,16 @@ export const basicAuthStage = stage(async (ctx, services) => {
     authorization,
     services.credentialCache,
     verifiedClientCertificateFingerprint(ctx.req.socket),
+    digestToken,
   );
   if (result.kind === "refused") {
-    if (result.credentialFailure) await countFailure(ctx, services, claimedUser, "basic");
+    const source = digestToken?.claim.kind === "claim" && authorization === undefined ? "digest-token" : "basic";
+    if (result.credentialFailure) await countFailure(ctx, services, claimedUser, source);
     ctx.state.audit.reason = result.reason;
     return unauthorizedResponse(ctx.state.config);
   }
   ctx.state.basicUser = result.user;
+  ctx.state.audit.signOn = result.signOn;
   ctx.state.audit.basicUser = result.user.userName;
   return undefined;
 });
@@ -208,7 +214,7 @@ export const runOperationStage = stage(async (ctx, services) => {
   }
 });
 
-async function countFailure(ctx: Context, services: GatewayServices, userName: string | undefined, source: "basic" | "ws-security"): Promise<void> {
+async function countFailure(ctx: Context, services: GatewayServices, userName: string | undefined, source: CredentialSource): Promise<void> {
   const settings = ctx.state.config.gateway.throttle;
   await countCredentialFailure({ tracker: services.throttle, metrics: services.metrics, settings }, { clientAddress: ctx.state.clientAddress, userName, source });
 }

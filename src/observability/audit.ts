@@ -3,6 +3,8 @@
  * request advances; the respond step logs it. Only names, ids and outcomes
  * go in: never passwords, nonces, keys or bodies.
  */
+import type { SignOn } from "../pipeline/basic-auth.js";
+
 export interface ProfileAudit {
   readonly profile: string;
   readonly result: "passed" | "failed";
@@ -15,6 +17,8 @@ export interface AuditRecord {
   method: string;
   path: string;
   basicUser?: string;
+  /** How the basic user signed on: basic, digest-token, client-certificate (none: guest without credentials). */
+  signOn?: SignOn;
   sessionUser?: string;
   policy?: string;
   profiles?: ProfileAudit[];

@@ -54,7 +54,7 @@ export interface MetricSources {
 
 export type ThrottleScope = "address" | "user";
 export type ThrottleAction = "refused" | "slowed";
-export type CredentialSource = "basic" | "ws-security";
+export type CredentialSource = "basic" | "digest-token" | "ws-security";
 export type ThrottleStoreOperation = "check" | "record";
 /** A dependency a request needs (SPEC §7), as a metric label. */
 export type DependencyLabel = "store" | "replay_cache" | "throttle_store";

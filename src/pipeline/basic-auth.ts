@@ -2,6 +2,9 @@
  * Stage: HTTP Basic authentication (SPEC §5 step 2). The authenticated user
  * is the *basic user*; without credentials where they are not required, the
  * basic user is `guest` (with its users.yaml account, if it has one).
+ * The same stage accepts the other sign-ons: a mapped client certificate, and
+ * a digest token (SM_USER / DE_USER, src/pipeline/digest-token-sign-on.ts)
+ * when `digest_token:` is configured. `signOn` names the one that was used.
  */
 import type { GatewayConfig } from "../config/types.js";
 import { parseBasicAuthorization, verifyPassword } from "../auth/basic.js";
@@ -9,11 +12,15 @@ import type { CredentialCache } from "../auth/credential-cache.js";
 import { userOfClientCertificate } from "../auth/client-certificate.js";
 import { hashPassword, verifyScryptHash } from "../auth/password.js";
 import type { BasicUser, GatewayResponse } from "../http/state.js";
+import { authenticateDigestToken, type DigestTokenAttempt } from "./digest-token-sign-on.js";
 
 export const GUEST_USER = "guest";
 
+/** How the basic user signed on (the audit line's `signOn`); `none`: guest without credentials. */
+export type SignOn = "basic" | "digest-token" | "client-certificate" | "none";
+
 export type BasicAuthResult =
-  | { readonly kind: "authenticated"; readonly user: BasicUser }
+  | { readonly kind: "authenticated"; readonly user: BasicUser; readonly signOn: SignOn }
   | {
       readonly kind: "refused";
       readonly reason: string;
@@ -31,18 +38,27 @@ export async function authenticateBasic(
   authorizationHeader: string | undefined,
   cache: CredentialCache,
   clientCertificateFingerprint?: string,
+  digestToken?: DigestTokenAttempt,
 ): Promise<BasicAuthResult> {
   const authorization = parseBasicAuthorization(authorizationHeader);
   const certificateUser = clientCertificateFingerprint === undefined ? undefined : userOfClientCertificate(config, clientCertificateFingerprint);
+  // Without digest_token: configured, SM_USER / DE_USER mean nothing to the gateway.
+  const tokenClaim = config.digestToken === undefined ? undefined : digestToken?.claim;
+  const tokenSent = tokenClaim !== undefined && tokenClaim.kind !== "absent";
+  if (tokenSent && authorization.kind !== "absent") return refused("both an Authorization header and a digest token", false);
   switch (authorization.kind) {
     case "absent": {
+      if (tokenSent) {
+        if (tokenClaim.kind === "unreadable") return refused(tokenClaim.reason, false);
+        return authenticateDigestToken(config, config.digestToken!, tokenClaim, digestToken!.now, certificateUser);
+      }
       if (certificateUser) {
         if (!certificateUser.active) return refused(`user ${certificateUser.userName} (client certificate) is inactive`, true);
-        return { kind: "authenticated", user: { userName: certificateUser.userName, account: certificateUser } };
+        return { kind: "authenticated", user: { userName: certificateUser.userName, account: certificateUser }, signOn: "client-certificate" };
       }
       if (config.gateway.basicAuth.required) return refused("no Basic credentials", false);
       const guest = config.users.get(GUEST_USER);
-      return { kind: "authenticated", user: { userName: GUEST_USER, account: guest?.active ? guest : undefined } };
+      return { kind: "authenticated", user: { userName: GUEST_USER, account: guest?.active ? guest : undefined }, signOn: "none" };
     }
     case "unreadable":
       return refused("unreadable Authorization header", false);
@@ -59,7 +75,7 @@ export async function authenticateBasic(
       if (certificateUser && certificateUser.userName !== userName) {
         return refused(`the client certificate belongs to ${certificateUser.userName}, not ${userName}`, true);
       }
-      return { kind: "authenticated", user: { userName, account } };
+      return { kind: "authenticated", user: { userName, account }, signOn: "basic" };
     }
     default: {
       const unreachable: never = authorization;

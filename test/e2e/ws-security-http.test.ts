@@ -94,12 +94,11 @@ function usernameProfile(name: string, options: { order?: number } = {}): string
 }
 
 function policy(profiles: string[], options: { type?: string; requireSigned?: boolean; authenticate?: string } = {}): string {
+  const inbound = options.type === "outbound" ? "" : `    require_signed: ${options.requireSigned ?? true}\n    authenticate: ${options.authenticate ?? "all"}\n`;
   return `policies:
   - name: Default Security Policy
     type: ${options.type ?? "inbound"}
-    require_signed: ${options.requireSigned ?? true}
-    authenticate: ${options.authenticate ?? "all"}
-    profiles: ${JSON.stringify(profiles)}
+${inbound}    profiles: ${JSON.stringify(profiles)}
 `;
 }
 
@@ -211,7 +210,7 @@ const NOT_SIGNED = { faultstring: "SOAP request not Signed. Policy requires sign
 
 describe("policy-level faults over HTTP", () => {
   test("default_policy names an outbound policy → Invalid Security Policy Selected (wsse:InvalidSecurity), nothing written", async () => {
-    const gateway = await startWith({ profiles: `profiles:\n${x509Profile("Partner certificate")}`, policies: policy(["Partner certificate"], { type: "outbound" }) });
+    const gateway = await startWith({ profiles: `profiles:\n${x509Profile("Partner certificate")}`, policies: policy([], { type: "outbound" }) });
     const { xml } = insertEnvelope();
     await assertRefused(gateway, signedByPartner(xml), {
       faultstring: "Invalid Security Policy Selected. Select a Inbound policy for Inbound Requests",

@@ -86,11 +86,11 @@ export function policyYaml(
   profiles: string[],
   options: { name?: string; type?: "inbound" | "outbound"; requireSigned?: boolean; authenticate?: "all" | "at_least_one" } = {},
 ): string {
+  // require_signed and authenticate belong to inbound policies only (SPEC §2).
+  const inbound = options.type === "outbound" ? "" : `    require_signed: ${options.requireSigned ?? true}\n    authenticate: ${options.authenticate ?? "all"}\n`;
   return `  - name: ${JSON.stringify(options.name ?? "Default Security Policy")}
     type: ${options.type ?? "inbound"}
-    require_signed: ${options.requireSigned ?? true}
-    authenticate: ${options.authenticate ?? "all"}
-    profiles: ${JSON.stringify(profiles)}
+${inbound}    profiles: ${JSON.stringify(profiles)}
 `;
 }
 

@@ -106,9 +106,7 @@ function policiesYaml(options: { profiles: string[]; authenticate: "all" | "at_l
   return `policies:
   - name: Default Security Policy
     type: ${options.type ?? "inbound"}
-    require_signed: ${options.requireSigned}
-    authenticate: ${options.authenticate}
-    profiles: ${JSON.stringify(options.profiles)}
+${options.type === "outbound" ? "" : `    require_signed: ${options.requireSigned}\n    authenticate: ${options.authenticate}\n`}    profiles: ${JSON.stringify(options.profiles)}
 `;
 }
 
@@ -223,7 +221,7 @@ async function runSession(): Promise<void> {
   await send("unsigned under require_signed", { authorization: alice(), body: insert("U-1") });
   await usePolicy({ profiles: [], authenticate: "all", requireSigned: false });
   await send("no profiles", { authorization: alice(), body: insert("U-2") });
-  await usePolicy({ profiles: ["Credentials"], authenticate: "all", requireSigned: false, type: "outbound" });
+  await usePolicy({ profiles: [], authenticate: "all", requireSigned: false, type: "outbound" });
   await send("outbound policy", { authorization: alice(), body: insert("U-3") });
 
   // HTTP-level answers.

@@ -464,8 +464,8 @@ describe("profile shapes", () => {
 
   test("x509 profile without certificate and run_as_user", () => {
     assert.deepEqual(problems({ profiles: "profiles:\n  - name: X\n    type: x509\n" }), [
-      "profiles.yaml:2: profiles[0].run_as_user: required field is missing",
       "profiles.yaml:2: profiles[0].certificate: required field is missing",
+      "profiles.yaml:2: profiles[0].run_as_user: required field is missing",
     ]);
   });
 

@@ -68,7 +68,7 @@ describe("WS-Security policy", () => {
   });
 
   test("default policy of type outbound → Invalid Security Policy Selected. Select a Inbound policy for Inbound Requests", async () => {
-    const config = wssConfig({ profiles: [x509()], policies: [policyYaml(["Partner certificate"], { type: "outbound" })] }, certs);
+    const config = wssConfig({ profiles: [x509()], policies: [policyYaml([], { type: "outbound" })] }, certs);
     assert.equal(outcomeOf(await decide(config, SOAP11_ENVELOPE)), "Invalid Security Policy Selected. Select a Inbound policy for Inbound Requests");
   });
 

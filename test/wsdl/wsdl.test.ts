@@ -83,9 +83,7 @@ function policiesYaml(policy: { type?: string; requireSigned: boolean; authentic
   return `policies:
   - name: Default Security Policy
     type: ${policy.type ?? "inbound"}
-    require_signed: ${policy.requireSigned}
-    authenticate: ${policy.authenticate}
-    profiles: [${policy.profiles.join(", ")}]
+${policy.type === "outbound" ? "" : `    require_signed: ${policy.requireSigned}\n    authenticate: ${policy.authenticate}\n`}    profiles: [${policy.profiles.join(", ")}]
 `;
 }
 
@@ -544,7 +542,7 @@ describe("WS-SecurityPolicy implied by the active security policy (SPEC §5)", (
         type: "outbound",
         requireSigned: false,
         authenticate: "all",
-        profiles: ["Partner credentials"],
+        profiles: [],
       }),
     });
     const view = policyView(wsdlOf(config));
