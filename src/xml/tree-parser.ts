@@ -1,0 +1,604 @@
+/**
+ * The request's XML parser: one pass over the decoded text that checks
+ * well-formedness and namespace well-formedness and builds the compact tree
+ * of `tree.ts` as it goes. Scanning is by `charCodeAt` and table lookups,
+ * with no regular expression on the way.
+ *
+ * What it enforces (XML 1.0 fifth edition, Namespaces in XML 1.0):
+ * - one root element, tags matched, nothing but white space and comments
+ *   outside it; an XML declaration only at the very start (version 1.0);
+ * - no DOCTYPE and no entity declaration; no processing instruction (SOAP
+ *   forbids them); references only to the five predefined entities and to
+ *   characters XML allows; `]]>` never in text; `--` never in a comment;
+ * - only characters XML allows, raw or referenced; names by the XML grammar;
+ * - line ends normalized (CR LF and CR become LF) everywhere, and attribute
+ *   values normalized (tab, LF, CR become a space; referenced characters kept);
+ * - namespaces: every prefix declared, `xml`/`xmlns` bindings as reserved,
+ *   no `xmlns:p=""`, QNames with at most one colon, attributes unique by
+ *   qualified name and by namespace + local name;
+ * - the limits of `XmlLimits` (depth, element count, attributes per
+ *   element, namespace declarations included) while building.
+ * It also records every id-typed attribute (`wsu:Id`, unqualified
+ * `Id`/`ID`/`id`) on the document, in document order.
+ */
+import type { XmlLimits } from "./limits-scan.js";
+import * as classes from "./char-classes.js";
+import { NS } from "./ns.js";
+import * as tree from "./tree.js";
+import type { ParentNode, TreeAttribute as Attribute, TreeDocument as Document, TreeElement as Element } from "./tree.js";
+import * as characters from "./xml-characters.js";
+import * as uris from "./uri.js";
+
+// Module-local copies of the imported tables and constants: read on every character,
+// and a cross-module binding is a getter call per read when run through tsx.
+const TEXT_CLASS = classes.TEXT_CLASS;
+const ATTRIBUTE_CLASS = classes.ATTRIBUTE_CLASS;
+const DATA_CLASS = classes.DATA_CLASS;
+const NAME_CLASS = classes.NAME_CLASS;
+const { ILLEGAL, CR, LT, AMP, BRACKET, HIGH_SURROGATE, WS, QUOTE, NAME_START, NAME_CHAR, COLON, NAME_HIGH_SURROGATE, isXmlWhitespace } = classes;
+const { TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, EMPTY_ATTRIBUTES, appendChildNode, TreeAttribute, TreeAttributeList, TreeCharacterData, TreeDocument, TreeElement } = tree;
+const isXmlChar = characters.isXmlChar;
+const isUriReference = uris.isUriReference;
+const XML_NS = NS.xml;
+const XMLNS_NS = NS.xmlns;
+const WSU_NS = NS.wsu;
+
+export type TreeParseResult = { readonly kind: "parsed"; readonly document: Document } | { readonly kind: "refused"; readonly reason: string };
+
+/** Thrown inside the parser only; carries the reason. No stack trace is captured. */
+class NotWellFormed {
+  constructor(readonly reason: string) {}
+}
+
+const C_LT = 0x3c;
+const C_GT = 0x3e;
+const C_SLASH = 0x2f;
+const C_BANG = 0x21;
+const C_QUESTION = 0x3f;
+const C_EQUALS = 0x3d;
+const C_AMP = 0x26;
+const C_HASH = 0x23;
+const C_SEMICOLON = 0x3b;
+const C_X = 0x78;
+const C_QUOT = 0x22;
+const C_APOS = 0x27;
+const BOM = 0xfeff;
+
+const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
+  ["lt", "<"],
+  ["gt", ">"],
+  ["amp", "&"],
+  ["quot", '"'],
+  ["apos", "'"],
+]);
+const UNQUALIFIED_ID_NAMES = new Set(["Id", "ID", "id"]);
+
+/** Parses `text` (already decoded) into a tree, or says why it is not acceptable XML. */
+export function parseTree(text: string, limits: XmlLimits): TreeParseResult {
+  try {
+    return { kind: "parsed", document: new TreeBuilder(text, limits).run() };
+  } catch (error) {
+    if (error instanceof NotWellFormed) return { kind: "refused", reason: error.reason };
+    throw error;
+  }
+}
+
+class TreeBuilder {
+  private readonly document: Document;
+  private readonly length: number;
+  private parent: ParentNode;
+  private depth = 0;
+  private elements = 0;
+  /** In-scope namespace bindings, innermost last ("" is the default namespace; URI "" undeclares it). */
+  private readonly nsPrefixes: string[] = [];
+  private readonly nsUris: string[] = [];
+  /** The number of bindings in scope (the arrays are reused, never shortened). */
+  private nsTop = 0;
+  /** nsPrefixes.length before each open element's declarations, by depth. */
+  private readonly nsMarks: number[] = [];
+  /** The raw attributes of the start tag being read. */
+  private readonly rawNames: string[] = [];
+  private readonly rawValues: string[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly limits: XmlLimits,
+  ) {
+    this.document = new TreeDocument(text);
+    this.length = text.length;
+    this.parent = this.document;
+  }
+
+  run(): Document {
+    const text = this.text;
+    let pos = text.charCodeAt(0) === BOM ? 1 : 0;
+    if (text.startsWith("<?xml", pos) && isXmlWhitespace(text.charCodeAt(pos + 5))) pos = this.xmlDeclaration(pos);
+    pos = this.misc(pos, false);
+    pos = this.rootElement(pos);
+    this.misc(pos, true);
+    this.document.elementCount = this.elements;
+    return this.document;
+  }
+
+  /** `<?xml version="1.0" (encoding="…")? (standalone="yes|no")? ?>` at the start. Returns the position after it. */
+  private xmlDeclaration(from: number): number {
+    const text = this.text;
+    const end = text.indexOf("?>", from);
+    if (end < 0) fail("unterminated processing instruction");
+    let pos = from + 5;
+    const pseudo: string[] = [];
+    for (;;) {
+      const spaced = pos;
+      pos = this.skipWhitespace(pos);
+      if (pos >= end) break;
+      if (pos === spaced) fail("malformed XML declaration");
+      const nameStart = pos;
+      while (pos < end && isAsciiLetter(text.charCodeAt(pos))) pos++;
+      const name = text.slice(nameStart, pos);
+      pos = this.skipWhitespace(pos);
+      if (text.charCodeAt(pos) !== C_EQUALS) fail("malformed XML declaration");
+      pos = this.skipWhitespace(pos + 1);
+      const quote = text.charCodeAt(pos);
+      if (quote !== C_QUOT && quote !== C_APOS) fail("malformed XML declaration");
+      const close = text.indexOf(String.fromCharCode(quote), pos + 1);
+      if (close < 0 || close > end) fail("malformed XML declaration");
+      const value = text.slice(pos + 1, close);
+      pos = close + 1;
+      const expected = pseudo.length === 0 ? ["version"] : pseudo.includes("encoding") || pseudo.includes("standalone") ? ["standalone"] : ["encoding", "standalone"];
+      if (!expected.includes(name) || pseudo.includes(name)) fail("malformed XML declaration");
+      if (name === "version" && value !== "1.0") fail(`unsupported XML version ${value.slice(0, 10)}`);
+      if (name === "encoding" && !/^[A-Za-z][A-Za-z0-9._-]*$/.test(value)) fail("malformed XML declaration");
+      if (name === "standalone" && value !== "yes" && value !== "no") fail("malformed XML declaration");
+      pseudo.push(name);
+    }
+    if (pseudo.length === 0) fail("malformed XML declaration");
+    return end + 2;
+  }
+
+  /** White space and comments outside the root element. Returns the position of the root's `<` (before it) or the end (after it). */
+  private misc(from: number, afterRoot: boolean): number {
+    const text = this.text;
+    let pos = from;
+    for (;;) {
+      pos = this.skipWhitespace(pos);
+      if (pos >= this.length) {
+        if (!afterRoot) fail("missing root element");
+        return pos;
+      }
+      if (text.charCodeAt(pos) !== C_LT) {
+        if (afterRoot) fail("Extra content at the end of the document");
+        fail(text.indexOf("<", pos) < 0 ? "missing root element" : "Unexpected content outside root element");
+      }
+      const next = text.charCodeAt(pos + 1);
+      if (next === C_BANG) {
+        if (text.startsWith("<!--", pos)) pos = this.comment(pos);
+        else if (text.startsWith("<![CDATA[", pos)) fail("CDATA section outside the root element");
+        else fail("DOCTYPE or entity declaration");
+      } else if (next === C_QUESTION) {
+        this.processingInstruction(pos);
+      } else if (afterRoot) {
+        fail(next === C_SLASH ? "end tag without a start tag" : "Error constructing the DOM: HierarchyRequestError: Only one element can be added and only after doctype");
+      } else {
+        if (next === C_SLASH) fail("end tag without a start tag");
+        return pos;
+      }
+    }
+  }
+
+  /** Refuses a processing instruction at `pos` (SOAP forbids them; the XML declaration is only at the start). */
+  private processingInstruction(pos: number): never {
+    const text = this.text;
+    if (text.indexOf("?>", pos + 2) < 0) fail("unterminated processing instruction");
+    if (text.startsWith("<?xml", pos) && isXmlWhitespace(text.charCodeAt(pos + 5))) {
+      fail(`processing instruction at position ${pos} is an xml declaration which is only at the start of the document`);
+    }
+    fail("processing instruction (SOAP forbids them)");
+  }
+
+  /** The root element and everything in it. Returns the position after its end. */
+  private rootElement(from: number): number {
+    const text = this.text;
+    let pos = this.startTag(from);
+    while (this.depth > 0) {
+      if (pos >= this.length) fail(`unclosed element ${(this.parent as Element).tagName.slice(0, 64)}`);
+      if (text.charCodeAt(pos) !== C_LT) {
+        pos = this.characterData(pos);
+        continue;
+      }
+      const next = text.charCodeAt(pos + 1);
+      if (next === C_SLASH) pos = this.endTag(pos);
+      else if (next === C_BANG) {
+        if (text.startsWith("<!--", pos)) pos = this.comment(pos);
+        else if (text.startsWith("<![CDATA[", pos)) pos = this.cdata(pos);
+        else fail("DOCTYPE or entity declaration");
+      } else if (next === C_QUESTION) this.processingInstruction(pos);
+      else pos = this.startTag(pos);
+    }
+    return pos;
+  }
+
+  /** A start tag (or empty-element tag) at `from`: builds the element. Returns the position after `>`. */
+  private startTag(from: number): number {
+    const text = this.text;
+    const nameStart = from + 1;
+    const nameEnd = this.name(nameStart, "malformed start tag");
+    const tagName = text.slice(nameStart, nameEnd);
+    if (++this.elements > this.limits.maxXmlElements) fail(`more than ${this.limits.maxXmlElements} elements`);
+
+    const rawNames = this.rawNames;
+    const rawValues = this.rawValues;
+    let count = 0;
+    let pos = nameEnd;
+    let selfClosing = false;
+    for (;;) {
+      const spaced = pos;
+      pos = this.skipWhitespace(pos);
+      const c = text.charCodeAt(pos);
+      if (c === C_GT) {
+        pos++;
+        break;
+      }
+      if (c === C_SLASH) {
+        if (text.charCodeAt(pos + 1) !== C_GT) fail("malformed start tag");
+        pos += 2;
+        selfClosing = true;
+        break;
+      }
+      if (pos >= this.length) fail("unterminated start tag");
+      if (c === C_LT) fail("malformed start tag");
+      if (pos === spaced) fail(`attribute space is required before ${quoteName(text, pos)}`);
+      const attributeNameEnd = this.name(pos, "malformed attribute name");
+      const name = text.slice(pos, attributeNameEnd);
+      pos = this.skipWhitespace(attributeNameEnd);
+      if (text.charCodeAt(pos) !== C_EQUALS) fail(`attribute "${name.slice(0, 64)}" missed value`);
+      pos = this.skipWhitespace(pos + 1);
+      const quote = text.charCodeAt(pos);
+      if (quote !== C_QUOT && quote !== C_APOS) fail(`attribute "${unquotedValue(text, pos)}" missed quot(")!`);
+      if (++count > this.limits.maxAttributesPerElement) fail(`more than ${this.limits.maxAttributesPerElement} attributes on one element`);
+      for (let k = 0; k < count - 1; k++) if (rawNames[k] === name) fail(`Attribute ${name.slice(0, 64)} redefined`);
+      pos = this.attributeValue(pos + 1, quote, count - 1);
+      rawNames[count - 1] = name;
+    }
+
+    const mark = this.nsTop;
+    for (let k = 0; k < count; k++) {
+      const name = rawNames[k]!;
+      if (name.charCodeAt(0) === 0x78 && name.startsWith("xmlns") && (name.length === 5 || name.charCodeAt(5) === 0x3a)) {
+        this.declareNamespace(name.length === 5 ? "" : name.slice(6), rawValues[k]!);
+      }
+    }
+    const colon = tagName.indexOf(":");
+    let prefix: string | null = null;
+    let localName = tagName;
+    let namespaceURI: string | null;
+    if (colon >= 0) {
+      prefix = tagName.slice(0, colon);
+      localName = tagName.slice(colon + 1);
+      checkQName(prefix, localName, tagName);
+      if (prefix === "xmlns") fail(`element ${tagName.slice(0, 64)} uses the reserved prefix xmlns`);
+      namespaceURI = this.lookup(prefix);
+      if (namespaceURI === null) fail("Error constructing the DOM: NamespaceError: prefix is non-null and namespace is null");
+    } else {
+      namespaceURI = this.lookup("");
+    }
+
+    const attributes = count === 0 ? EMPTY_ATTRIBUTES : new TreeAttributeList();
+    const element = new TreeElement(this.document, tagName, prefix, localName, namespaceURI, attributes, from, pos);
+    for (let k = 0; k < count; k++) {
+      const attribute = this.attribute(rawNames[k]!, rawValues[k]!);
+      if (attribute.namespaceURI !== null) {
+        for (let j = 0; j < k; j++) {
+          const other = attributes[j]!;
+          if (other.namespaceURI === attribute.namespaceURI && other.localName === attribute.localName) {
+            fail(`Attribute ${attribute.name.slice(0, 64)} redefined (same namespace and local name as ${other.name.slice(0, 64)})`);
+          }
+        }
+      }
+      attributes[k] = attribute;
+      if (attribute.namespaceURI === null ? UNQUALIFIED_ID_NAMES.has(attribute.localName) : attribute.namespaceURI === WSU_NS && attribute.localName === "Id") {
+        this.document.ids.push({ value: attribute.value, element });
+      }
+    }
+    if (count > 0) attributes.length = count;
+    appendChildNode(this.parent, element);
+    if (this.depth === 0) this.document.documentElement = element;
+
+    if (selfClosing) {
+      element.end = pos;
+      this.nsTop = mark;
+    } else {
+      if (++this.depth > this.limits.maxXmlDepth) fail(`nesting deeper than ${this.limits.maxXmlDepth}`);
+      this.nsMarks[this.depth] = mark;
+      this.parent = element;
+    }
+    return pos;
+  }
+
+  private declareNamespace(prefix: string, uri: string): void {
+    if (prefix === "") {
+      if (uri === XML_NS || uri === XMLNS_NS) fail(`the default namespace cannot be ${uri}`);
+    } else {
+      if (prefix.indexOf(":") >= 0) fail(`malformed namespace prefix ${prefix.slice(0, 64)}`);
+      if (prefix === "xmlns") fail("the prefix xmlns cannot be declared");
+      if (prefix === "xml") {
+        if (uri !== XML_NS) fail("the prefix xml cannot be bound to another namespace");
+        return;
+      }
+      if (uri === XML_NS || uri === XMLNS_NS) fail(`the prefix ${prefix.slice(0, 64)} cannot be bound to ${uri}`);
+      if (uri === "") fail(`xmlns:${prefix.slice(0, 64)}="" is not allowed in XML 1.0 namespaces`);
+    }
+    if (!isUriReference(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is not a URI reference`);
+    this.nsPrefixes[this.nsTop] = prefix;
+    this.nsUris[this.nsTop] = uri;
+    this.nsTop++;
+  }
+
+  /** The namespace URI bound to `prefix` ("" = default), or null when unbound. */
+  private lookup(prefix: string): string | null {
+    if (prefix === "xml") return XML_NS;
+    const prefixes = this.nsPrefixes;
+    for (let i = this.nsTop - 1; i >= 0; i--) {
+      if (prefixes[i] === prefix) {
+        const uri = this.nsUris[i]!;
+        return uri === "" ? null : uri;
+      }
+    }
+    return null;
+  }
+
+  private attribute(name: string, value: string): Attribute {
+    if (name === "xmlns") return new TreeAttribute(name, null, "xmlns", XMLNS_NS, value);
+    const colon = name.indexOf(":");
+    if (colon < 0) return new TreeAttribute(name, null, name, null, value);
+    const prefix = name.slice(0, colon);
+    const localName = name.slice(colon + 1);
+    checkQName(prefix, localName, name);
+    if (prefix === "xmlns") return new TreeAttribute(name, prefix, localName, XMLNS_NS, value);
+    const namespaceURI = this.lookup(prefix);
+    if (namespaceURI === null) fail(`Error constructing the DOM: NamespaceError: prefix ${prefix.slice(0, 64)} of attribute ${name.slice(0, 64)} is not declared`);
+    return new TreeAttribute(name, prefix, localName, namespaceURI, value);
+  }
+
+  /** An attribute value from just after its opening quote; stores it in rawValues[index]. Returns the position after the closing quote. */
+  private attributeValue(from: number, quote: number, index: number): number {
+    const text = this.text;
+    const length = this.length;
+    let pos = from;
+    let segment = from;
+    let value = "";
+    for (;;) {
+      if (pos >= length) fail("unterminated attribute value");
+      const c = text.charCodeAt(pos);
+      const kind = ATTRIBUTE_CLASS[c]!;
+      if (kind === 0) {
+        pos++;
+        continue;
+      }
+      if (kind === QUOTE) {
+        if (c === quote) break;
+        pos++;
+      } else if (kind === WS || kind === CR) {
+        value += text.slice(segment, pos) + " ";
+        pos += kind === CR && text.charCodeAt(pos + 1) === 0x0a ? 2 : 1;
+        segment = pos;
+      } else if (kind === AMP) {
+        value += text.slice(segment, pos);
+        pos = this.reference(pos);
+        value += this.referenced;
+        segment = pos;
+      } else if (kind === LT) fail("'<' inside an attribute value");
+      else pos = this.checkCharacter(pos, kind);
+    }
+    this.rawValues[index] = segment === from ? text.slice(from, pos) : value + text.slice(segment, pos);
+    return pos + 1;
+  }
+
+  /** Text from `from` up to the next `<`: one text node. Returns the position of the `<`. */
+  private characterData(from: number): number {
+    const text = this.text;
+    const length = this.length;
+    let pos = from;
+    let segment = from;
+    let value = "";
+    for (;;) {
+      if (pos >= length) break;
+      const c = text.charCodeAt(pos);
+      const kind = TEXT_CLASS[c]!;
+      if (kind === 0) {
+        pos++;
+        continue;
+      }
+      if (kind === LT) break;
+      if (kind === AMP) {
+        value += text.slice(segment, pos);
+        pos = this.reference(pos);
+        value += this.referenced;
+        segment = pos;
+      } else if (kind === CR) {
+        value += text.slice(segment, pos) + "\n";
+        pos += text.charCodeAt(pos + 1) === 0x0a ? 2 : 1;
+        segment = pos;
+      } else if (kind === BRACKET) {
+        if (text.charCodeAt(pos + 1) === 0x5d && text.charCodeAt(pos + 2) === C_GT) fail("']]>' is not allowed in text");
+        pos++;
+      } else pos = this.checkCharacter(pos, kind);
+    }
+    const data = segment === from ? text.slice(from, pos) : value + text.slice(segment, pos);
+    appendChildNode(this.parent, new TreeCharacterData(this.document, TEXT_NODE, data, from));
+    return pos;
+  }
+
+  /** The character a reference at `from` (`&…;`) stands for is left in `referenced`. Returns the position after `;`. */
+  private referenced = "";
+  private reference(from: number): number {
+    const text = this.text;
+    if (text.charCodeAt(from + 1) === C_HASH) {
+      const hex = text.charCodeAt(from + 2) === C_X;
+      const digitsStart = from + (hex ? 3 : 2);
+      let pos = digitsStart;
+      let codePoint = 0;
+      for (;;) {
+        const digit = digitValue(text.charCodeAt(pos), hex);
+        if (digit < 0) break;
+        codePoint = Math.min(codePoint * (hex ? 16 : 10) + digit, 0x110000);
+        pos++;
+      }
+      if (pos === digitsStart || text.charCodeAt(pos) !== C_SEMICOLON) {
+        fail(`entity not matching Reference production: ${text.slice(from, Math.min(pos + 1, from + 24))}`);
+      }
+      if (!isXmlChar(codePoint)) fail(`character reference ${text.slice(from, Math.min(pos + 1, from + 16))} is not an XML character`);
+      this.referenced = String.fromCodePoint(codePoint);
+      return pos + 1;
+    }
+    const nameEnd = this.name(from + 1, "EntityRef: expecting ;");
+    if (text.charCodeAt(nameEnd) !== C_SEMICOLON) fail("EntityRef: expecting ;");
+    const name = text.slice(from + 1, nameEnd);
+    const replacement = PREDEFINED_ENTITIES.get(name);
+    if (replacement === undefined) fail(`entity not found:&${name.slice(0, 64)};`);
+    this.referenced = replacement;
+    return nameEnd + 1;
+  }
+
+  /** An end tag at `from`: closes the open element. Returns the position after `>`. */
+  private endTag(from: number): number {
+    const text = this.text;
+    const element = this.parent as Element;
+    const name = element.tagName;
+    const nameStart = from + 2;
+    let pos = nameStart + name.length;
+    if (!text.startsWith(name, nameStart) || NAME_CLASS[text.charCodeAt(pos)] !== 0 && pos < this.length) {
+      const end = this.nameEndForMessage(nameStart);
+      fail(`Opening and ending tag mismatch: "${name.slice(0, 64)}" != "${text.slice(nameStart, end).slice(0, 64)}"`);
+    }
+    pos = this.skipWhitespace(pos);
+    if (text.charCodeAt(pos) !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${name.slice(0, 64)}`);
+    element.end = pos + 1;
+    this.nsTop = this.nsMarks[this.depth]!;
+    this.depth--;
+    this.parent = element.parentNode!;
+    return pos + 1;
+  }
+
+  /** A comment at `from` (`<!--`). Returns the position after `-->`. */
+  private comment(from: number): number {
+    const text = this.text;
+    const dashes = text.indexOf("--", from + 4);
+    if (dashes < 0) fail("unterminated comment");
+    if (text.charCodeAt(dashes + 2) !== C_GT) fail(`comment is not well-formed at position ${from}`);
+    const data = this.data(from + 4, dashes);
+    appendChildNode(this.parent, new TreeCharacterData(this.document, COMMENT_NODE, data, from));
+    return dashes + 3;
+  }
+
+  /** A CDATA section at `from` (`<![CDATA[`). Returns the position after `]]>`. */
+  private cdata(from: number): number {
+    const end = this.text.indexOf("]]>", from + 9);
+    if (end < 0) fail("unterminated CDATA section");
+    const data = this.data(from + 9, end);
+    appendChildNode(this.parent, new TreeCharacterData(this.document, CDATA_SECTION_NODE, data, from));
+    return end + 3;
+  }
+
+  /** Comment or CDATA content between `from` and `to`: characters checked, line ends normalized. */
+  private data(from: number, to: number): string {
+    const text = this.text;
+    let pos = from;
+    let segment = from;
+    let value = "";
+    while (pos < to) {
+      const kind = DATA_CLASS[text.charCodeAt(pos)]!;
+      if (kind === 0) pos++;
+      else if (kind === CR) {
+        value += text.slice(segment, pos) + "\n";
+        pos += text.charCodeAt(pos + 1) === 0x0a && pos + 1 < to ? 2 : 1;
+        segment = pos;
+      } else pos = this.checkCharacter(pos, kind);
+    }
+    return segment === from ? text.slice(from, to) : value + text.slice(segment, to);
+  }
+
+  /** A unit of class ILLEGAL or HIGH_SURROGATE at `pos`: refuses it, or steps over a valid surrogate pair. */
+  private checkCharacter(pos: number, kind: number): number {
+    const text = this.text;
+    const c = text.charCodeAt(pos);
+    if (kind === HIGH_SURROGATE) {
+      const low = text.charCodeAt(pos + 1);
+      if (low >= 0xdc00 && low <= 0xdfff) return pos + 2;
+    }
+    if (kind === ILLEGAL || kind === HIGH_SURROGATE) fail(`character U+${c.toString(16).toUpperCase().padStart(4, "0")} is not allowed in XML`);
+    return pos + 1;
+  }
+
+  /** A Name at `from`; returns its end. */
+  private name(from: number, problem: string): number {
+    const text = this.text;
+    let pos = from;
+    const first = NAME_CLASS[text.charCodeAt(pos)]!;
+    if (first === NAME_START || first === COLON) pos++;
+    else if (first === NAME_HIGH_SURROGATE && isLowSurrogate(text.charCodeAt(pos + 1))) pos += 2;
+    else fail(problem);
+    for (;;) {
+      const kind = NAME_CLASS[text.charCodeAt(pos)]!;
+      if (kind === NAME_START || kind === NAME_CHAR || kind === COLON) pos++;
+      else if (kind === NAME_HIGH_SURROGATE && isLowSurrogate(text.charCodeAt(pos + 1))) pos += 2;
+      else return pos;
+    }
+  }
+
+  private nameEndForMessage(from: number): number {
+    let pos = from;
+    while (pos < this.length && NAME_CLASS[this.text.charCodeAt(pos)] !== 0) pos++;
+    return pos;
+  }
+
+  private skipWhitespace(from: number): number {
+    const text = this.text;
+    let pos = from;
+    for (;;) {
+      const c = text.charCodeAt(pos);
+      if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) pos++;
+      else return pos;
+    }
+  }
+}
+
+function fail(reason: string): never {
+  throw new NotWellFormed(reason);
+}
+
+/** Namespaces in XML: a QName is NCName ':' NCName (one colon, neither part empty). */
+function checkQName(prefix: string, localName: string, name: string): void {
+  const start = NAME_CLASS[localName.charCodeAt(0)];
+  if (prefix === "" || (start !== NAME_START && start !== NAME_HIGH_SURROGATE) || localName.indexOf(":") >= 0) fail(`${name.slice(0, 64)} is not a valid qualified name`);
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+function isAsciiLetter(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+}
+
+function digitValue(c: number, hex: boolean): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (!hex) return -1;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return -1;
+}
+
+function quoteName(text: string, pos: number): string {
+  return JSON.stringify(text.slice(pos, pos + 32));
+}
+
+/** The unquoted token at `pos` (for the message), up to white space, `>` or `/`. */
+function unquotedValue(text: string, pos: number): string {
+  let end = pos;
+  while (end < text.length && end - pos < 64) {
+    const c = text.charCodeAt(end);
+    if (isXmlWhitespace(c) || c === C_GT || c === C_SLASH) break;
+    end++;
+  }
+  return text.slice(pos, end);
+}
