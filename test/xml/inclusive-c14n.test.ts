@@ -20,8 +20,12 @@ const limits = { maxXmlDepth: 128, maxXmlElements: 100_000, maxAttributesPerElem
 const TARGET = "c14n-target";
 const noXmlsec1 = missingToolReason("xmlsec1");
 
-/** The element carrying Id="c14n-target" in the gateway's parse of `xml`. */
+/**
+ * The element carrying Id="c14n-target" in the gateway's parse of `xml`; a document with a processing
+ * instruction (which the gateway's parser refuses: SOAP forbids them) is parsed by @xmldom, which keeps it.
+ */
 function target(xml: string): C14nElement {
+  if (xml.includes("<?")) return findTarget(new DOMParser().parseFromString(xml, "text/xml").documentElement as unknown as C14nElement);
   const parsed = xmlParser.parse(xml, limits);
   if (parsed.kind !== "parsed") throw new Error(`does not parse: ${parsed.reason}`);
   return findTarget(parsed.document.documentElement as unknown as C14nElement);
@@ -134,8 +138,7 @@ const PI_CASES: Readonly<Record<string, string>> = {
 
 for (const [name, xml] of Object.entries(PI_CASES)) {
   test(`processing instruction inside the canonicalized element → refused by c14n 1.0, 1.1 and exclusive: ${name}`, () => {
-    const document = new DOMParser().parseFromString(xml, "text/xml");
-    const element = findTarget(document.documentElement as unknown as C14nElement);
+    const element = target(xml);
     for (const algorithm of [C14N_ALGORITHMS.inclusive10, C14N_ALGORITHMS.inclusive11, C14N_ALGORITHMS.exclusive]) {
       assert.deepEqual(canonicalize(element, algorithm), { kind: "unsupported", reason: "a processing instruction inside the canonicalized element" }, algorithm);
     }
