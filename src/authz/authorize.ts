@@ -14,7 +14,7 @@
 import type { GatewayConfig, UserAccount } from "../config/types.js";
 import { evaluateRecordAcl } from "./acl.js";
 import { ALL_COLUMNS, buildColumnAccess } from "./column-access.js";
-import { ADMIN_ROLE, SOAP_ROLE, aclOperationOf, checkSoapRoles, isTableOperation } from "./soap-roles.js";
+import { ADMIN_ROLE, aclOperationOf, checkSoapRoles, isTableOperation } from "./soap-roles.js";
 import type { AuthorizationDecision } from "./types.js";
 
 export type { AuthorizationDecision, ColumnAccess } from "./types.js";
@@ -66,11 +66,13 @@ export function authorizeOperation(input: AuthorizationInput): AuthorizationDeci
 
 /**
  * GET ?WSDL / ?XSD (SPEC §3, §5 step 3): with wsdl_requires_soap_role the user
- * needs `soap` or `admin`; otherwise any active account will do. A user
+ * needs one of `wsdl_roles` (default [soap], so a read-only partner can be
+ * given a role that reads the WSDL without `soap`, which grants every
+ * operation) or `admin`; otherwise any active account will do. A user
  * without an account (guest) is refused either way.
  */
 export function canFetchWsdl(config: GatewayConfig, user: UserAccount | undefined): boolean {
   if (user === undefined || !user.active) return false;
   if (!config.gateway.wsdlRequiresSoapRole) return true;
-  return user.roles.includes(SOAP_ROLE) || user.roles.includes(ADMIN_ROLE);
+  return user.roles.includes(ADMIN_ROLE) || config.gateway.wsdlRoles.some((role) => user.roles.includes(role));
 }

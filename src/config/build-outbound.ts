@@ -78,6 +78,10 @@ function buildOutboundProfile(
   certificates: CertificateCache,
 ): OutboundProfile | undefined {
   if (entry.type === "x509") {
+    if (entry.certificate === undefined) {
+      context.sink.report("profiles", [...path, "certificates"], "an outbound profile signs with one certificate: give certificate, not certificates");
+      return undefined;
+    }
     const certificate = certificates.get(entry.certificate, "profiles", [...path, "certificate"]);
     const privateKey = entry.private_key === undefined ? undefined : readPrivateKey(entry.private_key, "profiles", [...path, "private_key"], context);
     if (certificate === undefined || privateKey === undefined) return undefined;

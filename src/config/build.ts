@@ -9,6 +9,7 @@ import { isScryptHash, parseScryptHash } from "../auth/password.js";
 import { CertificateError, parseCertificateFile } from "../certs/certificate.js";
 import { buildDigestToken, buildOutboundPolicies } from "./build-outbound.js";
 import { profileDirections } from "./directions.js";
+import { parseCidr } from "./cidr.js";
 import { FrozenMap } from "./freeze.js";
 import type { ProblemSink } from "./problems.js";
 import type { ConfigDirectory, ConfigFileKey, ProfileEntry, SecretSource, UserEntry } from "./schema.js";
@@ -31,6 +32,8 @@ export interface BuildContext extends SecretContext {
   readonly sink: ProblemSink;
   /** Line of an ACL rule in acls.yaml, for AclRule.source. */
   readonly aclLine: (index: number) => number;
+  /** For the warning on certificates expiring within certificate_expiry_warning_days. */
+  readonly now: Date;
 }
 
 export function buildConfig(files: ConfigDirectory, context: BuildContext): GatewayConfig {
@@ -44,7 +47,7 @@ export function buildConfig(files: ConfigDirectory, context: BuildContext): Gate
     .filter((p): p is WssProfile => p !== undefined)
     .sort((a, b) => a.order - b.order);
   const users = files.users.users.map((entry, index) => buildUser(entry, ["users", index], context, certificates));
-  return {
+  const config: GatewayConfig = {
     dir: context.dir,
     gateway: buildGatewaySettings(files.gateway),
     profiles,
@@ -73,6 +76,8 @@ export function buildConfig(files: ConfigDirectory, context: BuildContext): Gate
     outboundPolicies: buildOutboundPolicies(files, context, certificates),
     certificates: new FrozenMap(certificates.all()),
   };
+  certificates.warnExpiring(files.gateway.certificate_expiry_warning_days);
+  return config;
 }
 
 function buildGatewaySettings(gateway: ConfigDirectory["gateway"]): GatewaySettings {
@@ -90,6 +95,10 @@ function buildGatewaySettings(gateway: ConfigDirectory["gateway"]): GatewaySetti
     },
     strictSecurity: gateway.strict_security,
     wsdlRequiresSoapRole: gateway.wsdl_requires_soap_role,
+    wsdlRoles: gateway.wsdl_roles,
+    trustedProxies: gateway.trusted_proxies.map((text) => parseCidr(text)!),
+    publicUrl: gateway.public_url === null ? null : gateway.public_url.replace(/\/+$/, ""),
+    certificateExpiryWarningDays: gateway.certificate_expiry_warning_days,
     debug: gateway.debug,
     limits: {
       maxBodyBytes: limits.max_body_bytes,
@@ -113,16 +122,17 @@ function buildProfile(
 ): WssProfile | undefined {
   const common = { name: entry.name, active: entry.active, order: entry.order, bindSession: entry.bind_session };
   if (entry.type === "x509") {
-    const certificate = certificates.get(entry.certificate, "profiles", [...path, "certificate"]);
+    const pinned = pinnedCertificates(entry, path, context, certificates);
     const caCertificates = entry.ca_certificates.map((file, index) =>
       certificates.get(file, "profiles", [...path, "ca_certificates", index]),
     );
-    if (certificate === undefined || caCertificates.some((c) => c === undefined)) return undefined;
+    // Without run_as_user (reported by src/config/directions.ts) the profile is not built.
+    if (entry.run_as_user === undefined || pinned === undefined || caCertificates.some((c) => c === undefined)) return undefined;
     return {
       ...common,
       kind: "x509",
-      runAsUser: requiredRunAsUser(entry.run_as_user),
-      certificate,
+      runAsUser: entry.run_as_user,
+      certificates: pinned,
       caCertificates: caCertificates as ConfiguredCertificate[],
       checkValidity: entry.check_validity,
     };
@@ -130,6 +140,7 @@ function buildProfile(
   if (entry.action === "authenticate_with_user") {
     return { ...common, kind: "username", action: entry.action, userField: entry.user_field };
   }
+  if (entry.run_as_user === undefined) return undefined; // reported by src/config/directions.ts
   const password = resolveReportedSecret(entry.password, "profiles", [...path, "password"], context);
   if (password === undefined) return undefined;
   if (isScryptHash(password)) {
@@ -140,13 +151,21 @@ function buildProfile(
     );
     return undefined;
   }
-  return { ...common, kind: "username", action: entry.action, username: entry.username, password, runAsUser: requiredRunAsUser(entry.run_as_user) };
+  return { ...common, kind: "username", action: entry.action, username: entry.username, password, runAsUser: entry.run_as_user };
 }
 
-/** src/config/directions.ts reports an inbound profile without run_as_user before anything is built. */
-function requiredRunAsUser(runAsUser: string | undefined): string {
-  if (runAsUser === undefined) throw new Error("an inbound profile without run_as_user reached the build");
-  return runAsUser;
+/** `certificate: F` or `certificates: [F, …]` (a rotation; the schema allows exactly one of them); every file is parsed and reported. */
+function pinnedCertificates(
+  entry: ProfileEntry & { type: "x509" },
+  path: ConfigPath,
+  context: BuildContext,
+  certificates: CertificateCache,
+): ConfiguredCertificate[] | undefined {
+  const parsed =
+    entry.certificates === undefined
+      ? [certificates.get(entry.certificate ?? "", "profiles", [...path, "certificate"])]
+      : entry.certificates.map((file, index) => certificates.get(file, "profiles", [...path, "certificates", index]));
+  return parsed.every((c) => c !== undefined) ? (parsed as ConfiguredCertificate[]) : undefined;
 }
 
 function buildUser(entry: UserEntry, path: ConfigPath, context: BuildContext, certificates: CertificateCache): UserAccount {
@@ -195,10 +214,25 @@ function buildTable(entry: ConfigDirectory["tables"]["tables"][number]): TableDe
   return { name: entry.name, columns: new FrozenMap(columns) };
 }
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** Parses each referenced certificate file once; every reference to a bad file is reported. */
 export class CertificateCache {
   readonly #parsed = new Map<string, ConfiguredCertificate | CertificateError>();
+  readonly #references: { file: ConfigFileKey; path: ConfigPath; name: string; certificate: ConfiguredCertificate }[] = [];
   constructor(private readonly context: BuildContext) {}
+
+  /** A warning at each reference to a certificate that expires within `days` (or has expired). */
+  warnExpiring(days: number): void {
+    const now = this.context.now.getTime();
+    for (const { file, path, name, certificate } of this.#references) {
+      const leftMs = certificate.notAfter.getTime() - now;
+      if (leftMs > days * DAY_MS) continue;
+      const notAfter = certificate.notAfter.toISOString().replace(/\.\d{3}Z$/, "Z");
+      const when = leftMs <= 0 ? `has expired (not after ${notAfter})` : `expires in ${Math.floor(leftMs / DAY_MS)} day(s), on ${notAfter}`;
+      this.context.sink.warn(file, path, `${name} ${when}; within certificate_expiry_warning_days (${days})`);
+    }
+  }
 
   get(file: string, configFile: ConfigFileKey, path: ConfigPath): ConfiguredCertificate | undefined {
     const absolutePath = resolve(this.context.dir, file);
@@ -211,6 +245,7 @@ export class CertificateCache {
       this.context.sink.report(configFile, path, `${file}: ${result.message}`);
       return undefined;
     }
+    this.#references.push({ file: configFile, path, name: file, certificate: result });
     return result;
   }
 

@@ -24,16 +24,21 @@ import {
   type ConfigFileKey,
 } from "./schema.js";
 import { ConfigError, type ConfigProblem, type GatewayConfig } from "./types.js";
+import { knownKeysAt, nearestKey } from "./suggest.js";
+import { checkCertificatePaths, warnAboutSettings } from "./warnings.js";
 import { formatPath, readYamlSource, type ConfigPath } from "./yaml-source.js";
 
 export interface LoadOptions {
   /** Where `{env: NAME}` secrets are read from; defaults to process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** "Now" for certificate expiry warnings; defaults to the current time. */
+  readonly now?: Date;
 }
 
+/** Problems make a configuration invalid; warnings (weak or misleading settings, see src/config/warnings.ts) never do. */
 export type ConfigEvaluation =
-  | { readonly kind: "valid"; readonly config: GatewayConfig }
-  | { readonly kind: "invalid"; readonly problems: readonly ConfigProblem[] };
+  | { readonly kind: "valid"; readonly config: GatewayConfig; readonly warnings: readonly ConfigProblem[] }
+  | { readonly kind: "invalid"; readonly problems: readonly ConfigProblem[]; readonly warnings: readonly ConfigProblem[] };
 
 /** The validated, deep-frozen configuration; throws ConfigError with every problem found. */
 export function loadConfig(dir: string, options: LoadOptions = {}): GatewayConfig {
@@ -51,11 +56,19 @@ export function checkConfig(dir: string, options: LoadOptions = {}): ConfigProbl
 export function evaluateConfig(dir: string, options: LoadOptions = {}): ConfigEvaluation {
   const absoluteDir = resolve(dir);
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   const locators = new Map<ConfigFileKey, (path: ConfigPath) => number>();
+  const at = (file: ConfigFileKey, path: ConfigPath) => ({
+    file: configFileName(file),
+    line: locators.get(file)?.(path) ?? 1,
+    field: formatPath(path) || "(root)",
+  });
   const sink: ProblemSink = {
     report(file, path, message) {
-      const line = locators.get(file)?.(path) ?? 1;
-      problems.push({ file: configFileName(file), line, field: formatPath(path) || "(root)", message });
+      problems.push({ ...at(file, path), message });
+    },
+    warn(file, path, message) {
+      warnings.push({ ...at(file, path), message, severity: "warning" });
     },
   };
 
@@ -92,16 +105,33 @@ export function evaluateConfig(dir: string, options: LoadOptions = {}): ConfigEv
   const valid = files as Partial<ConfigDirectory>;
   checkReferences(valid, sink);
   checkDirections({ profiles: raw.profiles, policies: raw.policies }, valid, sink);
-  if (problems.length > 0 || !isComplete(valid)) return { kind: "invalid", problems: sortProblems(problems) };
+  warnAboutSettings(raw, sink);
 
-  const config = buildConfig(valid, {
-    dir: absoluteDir,
-    env: options.env ?? process.env,
-    sink,
+  // Every problem of every file in one run: the files that passed the schema are built (secrets, certificates)
+  // even when others did not, with an empty stand-in for each file that failed; certificate paths in a file
+  // that failed are still checked.
+  const context = { dir: absoluteDir, env: options.env ?? process.env, sink };
+  for (const key of CONFIG_FILES) {
+    if (valid[key] === undefined && raw[key] !== undefined) checkCertificatePaths(key, raw[key], context);
+  }
+  const config = buildConfig(completeWithStandIns(valid), {
+    ...context,
     aclLine: (index) => locators.get("acls")?.(["acls", index]) ?? 1,
+    now: options.now ?? new Date(),
   });
-  if (problems.length > 0) return { kind: "invalid", problems: sortProblems(problems) };
-  return { kind: "valid", config: deepFreeze(config) };
+  if (problems.length > 0 || !isComplete(valid)) {
+    return { kind: "invalid", problems: sortProblems(problems), warnings: sortProblems(warnings) };
+  }
+  return { kind: "valid", config: deepFreeze(config), warnings: sortProblems(warnings) };
+}
+
+/** An empty, schema-default stand-in for each file that is missing or failed, so the others can still be built. */
+function completeWithStandIns(files: Partial<ConfigDirectory>): ConfigDirectory {
+  const complete: Partial<Record<ConfigFileKey, unknown>> = {};
+  for (const key of CONFIG_FILES) {
+    complete[key] = files[key] ?? configDirectorySchema.shape[key].parse(key === "tables" ? { tables: [] } : {});
+  }
+  return complete as ConfigDirectory;
 }
 
 /** Validates one file's data against its part of the schema; undefined (and problems reported) when invalid. */
@@ -115,7 +145,11 @@ function parseFile(key: ConfigFileKey, data: unknown, sink: ProblemSink): unknow
 function reportIssue(key: ConfigFileKey, data: unknown, issue: z.core.$ZodIssue, sink: ProblemSink): void {
   const path = issue.path as (string | number)[];
   if (issue.code === "unrecognized_keys") {
-    for (const unknownKey of issue.keys) sink.report(key, [...path, unknownKey], "unknown key");
+    const known = knownKeysAt(configDirectorySchema.shape[key], path);
+    for (const unknownKey of issue.keys) {
+      const nearest = nearestKey(unknownKey, known.filter((k) => !hasValueAt(data, [...path, k])));
+      sink.report(key, [...path, unknownKey], nearest === undefined ? "unknown key" : `unknown key; did you mean "${nearest}"?`);
+    }
     return;
   }
   const missing = issue.code !== "custom" && !hasValueAt(data, path);

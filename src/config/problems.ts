@@ -8,4 +8,6 @@ import type { ConfigPath } from "./yaml-source.js";
 
 export interface ProblemSink {
   report(file: ConfigFileKey, path: ConfigPath, message: string): void;
+  /** A setting that is valid but weak or misleading: printed as `warning:`, never fails the check. */
+  warn(file: ConfigFileKey, path: ConfigPath, message: string): void;
 }

@@ -5,6 +5,7 @@
  * src/config/build.ts maps them onto the camelCase GatewayConfig.
  */
 import { z } from "zod";
+import { parseCidr } from "./cidr.js";
 
 /** Table and column names become SQL identifiers, so only this shape is allowed. */
 export const SAFE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -12,6 +13,24 @@ export const SAFE_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const positiveInt = z.int({ error: "must be an integer" }).positive({ error: "must be a positive integer" });
 const nonNegativeInt = z.int({ error: "must be an integer" }).nonnegative({ error: "must be 0 or more" });
 const nonEmptyString = z.string().min(1, { error: "must not be empty" });
+
+/** An IPv4 or IPv6 address or CIDR block (`10.0.0.0/8`, `::1`), as `trusted_proxies` lists them. */
+const cidrString = z.string().refine((value) => parseCidr(value) !== undefined, {
+  error: "must be an IP address or CIDR block such as 10.0.0.0/8 or fd00::/8",
+});
+
+/** An absolute http(s) URL without query or fragment: the base of the WSDL's soap:address. */
+const publicUrlString = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "https:" || url.protocol === "http:") && url.search === "" && url.hash === "" && url.username === "";
+    } catch {
+      return false;
+    }
+  },
+  { error: "must be an absolute http:// or https:// URL without query, fragment or credentials, e.g. https://soap.example.com" },
+);
 
 /** A literal, `{env: NAME}` or `{file: PATH}` (resolved by src/config/secrets.ts). */
 export const secretSchema = z.union(
@@ -62,6 +81,10 @@ export const gatewayFileSchema = z.strictObject({
     .prefault({}),
   strict_security: z.boolean().default(true),
   wsdl_requires_soap_role: z.boolean().default(true),
+  wsdl_roles: z.array(nonEmptyString).min(1, { error: "must name at least one role" }).default(["soap"]),
+  trusted_proxies: z.array(cidrString).default([]),
+  public_url: publicUrlString.nullable().default(null),
+  certificate_expiry_warning_days: nonNegativeInt.default(30),
   debug: z.boolean().default(false),
   digest_token: digestTokenSchema.nullable().default(null),
   limits: z
@@ -105,14 +128,24 @@ const x509ProfileSchema = z.strictObject({
   type: z.literal("x509"),
   /** Required when the profile is used inbound (src/config/directions.ts). */
   run_as_user: nonEmptyString.optional(),
-  certificate: nonEmptyString,
+  /** The pinned signer certificate; or `certificates` (several, any one verifies) during a rotation. */
+  certificate: nonEmptyString.optional(),
+  certificates: z.array(nonEmptyString).min(1, { error: "must list at least one certificate" }).optional(),
   ca_certificates: z.array(nonEmptyString).default([]),
   check_validity: z.boolean().default(true),
   // Outbound only (src/config/directions.ts): the signer's key and how the signature names it.
   private_key: keySecretSchema.optional(),
   key_reference: z.enum(OUTBOUND_KEY_REFERENCES).default("bst"),
   signature_algorithm: z.enum(OUTBOUND_SIGNATURE_ALGORITHMS).optional(),
-});
+}).superRefine((profile, ctx) => {
+  // Runs even when other fields failed, so a missing certificate is listed with them.
+  if (profile === null || typeof profile !== "object") return;
+  if (profile.certificate !== undefined && profile.certificates !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["certificates"], message: "give either certificate or certificates, not both" });
+  } else if (profile.certificate === undefined && profile.certificates === undefined) {
+    ctx.addIssue({ code: "custom", path: ["certificate"], message: "required field is missing (or certificates: [old.pem, new.pem] during a rotation)" });
+  }
+}, { when: () => true });
 
 const authenticateWithUserProfileSchema = z.strictObject({
   ...profileCommon,

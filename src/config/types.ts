@@ -7,6 +7,7 @@ import type { KeyObject, X509Certificate } from "node:crypto";
 import type { HmacAlgorithm, OutboundKeyReference, OutboundSignatureAlgorithm } from "./schema.js";
 
 export type { HmacAlgorithm, OutboundKeyReference, OutboundSignatureAlgorithm };
+import type { Cidr } from "./cidr.js";
 
 export interface GatewayConfig {
   /** Absolute path of the configuration directory. */
@@ -91,6 +92,13 @@ export interface GatewaySettings {
   };
   readonly strictSecurity: boolean;
   readonly wsdlRequiresSoapRole: boolean;
+  /** Any one of them may read WSDL/XSD when `wsdlRequiresSoapRole` (default `[soap]`). */
+  readonly wsdlRoles: readonly string[];
+  /** Peers whose X-Forwarded-For/-Proto/-Host are believed (src/http/forwarded.ts). */
+  readonly trustedProxies: readonly Cidr[];
+  /** The WSDL's address base (`https://soap.example.com`), without a trailing slash; null = from the request. */
+  readonly publicUrl: string | null;
+  readonly certificateExpiryWarningDays: number;
   readonly debug: boolean;
   readonly limits: {
     readonly maxBodyBytes: number;
@@ -115,8 +123,8 @@ interface ProfileCommon {
 export interface X509Profile extends ProfileCommon {
   readonly kind: "x509";
   readonly runAsUser: string;
-  /** The pinned signer certificate. */
-  readonly certificate: ConfiguredCertificate;
+  /** The pinned signer certificates, in configuration order: one, or several during a rotation (any one verifies). */
+  readonly certificates: readonly ConfiguredCertificate[];
   readonly caCertificates: readonly ConfiguredCertificate[];
   readonly checkValidity: boolean;
 }
@@ -251,10 +259,13 @@ export interface ConfigProblem {
   readonly line: number;
   readonly field: string;
   readonly message: string;
+  /** A warning (a weak or misleading setting) does not make the configuration invalid. */
+  readonly severity?: "warning";
 }
 
+/** `file:line: field: message`, or `file:line: field: warning: message`. */
 export function formatConfigProblem(p: ConfigProblem): string {
-  return `${p.file}:${p.line}: ${p.field}: ${p.message}`;
+  return `${p.file}:${p.line}: ${p.field}: ${p.severity === "warning" ? "warning: " : ""}${p.message}`;
 }
 
 export class ConfigError extends Error {

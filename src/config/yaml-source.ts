@@ -4,7 +4,7 @@
  * value it is about.
  */
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type YAMLError } from "yaml";
 
 /** A path into a file's data, as zod reports it: keys and list indexes. */
 export type ConfigPath = readonly (string | number)[];
@@ -38,16 +38,7 @@ export function parseYamlSource(text: string): YamlSource {
   // Duplicate keys are found below, with their path, rather than by the parser.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, schema: "core" });
   const lineAt = (offset: number) => lineCounter.linePos(offset).line;
-  if (doc.errors.length > 0) {
-    return {
-      kind: "invalid",
-      problems: doc.errors.map((e) => ({
-        path: [],
-        line: lineAt(e.pos[0]),
-        message: `YAML syntax error: ${e.message.split("\n")[0]}`,
-      })),
-    };
-  }
+  if (doc.errors.length > 0) return { kind: "invalid", problems: [firstSyntaxProblem(doc.errors, lineAt)] };
   const keyProblems = findKeyProblems(doc.contents, [], lineAt);
   if (keyProblems.length > 0) return { kind: "invalid", problems: keyProblems };
   let data: unknown;
@@ -57,6 +48,27 @@ export function parseYamlSource(text: string): YamlSource {
     return { kind: "invalid", problems: [{ path: [], line: 1, message: `YAML error: ${(error as Error).message}` }] };
   }
   return { kind: "parsed", data: data ?? {}, locate: (path) => lineAt(offsetOf(doc, path)) };
+}
+
+/** The parser's error codes that follow from a line indented deeper than its siblings. */
+const OVER_INDENTED = new Set(["BLOCK_AS_IMPLICIT_KEY", "MULTILINE_IMPLICIT_KEY"]);
+
+/**
+ * One mistake, one problem: the parser reports a slip of indentation as two
+ * or three errors, the first of them at the key above the slip. The first
+ * error is kept; for an over-indented line, at the line where the implicit key
+ * that swallowed it ends, which is the over-indented line itself.
+ */
+function firstSyntaxProblem(errors: readonly YAMLError[], lineAt: (offset: number) => number): YamlProblem {
+  const first = errors[0]!;
+  if (first.code === "BAD_INDENT") {
+    return { path: [], line: lineAt(first.pos[0]), message: "YAML indentation error: all keys of a mapping must start at the same column" };
+  }
+  const multiline = errors.find((e) => e.code === "MULTILINE_IMPLICIT_KEY");
+  if (OVER_INDENTED.has(first.code) && multiline !== undefined && lineAt(multiline.pos[1]) > lineAt(first.pos[0])) {
+    return { path: [], line: lineAt(multiline.pos[1]), message: "YAML indentation error: this line is indented deeper than the key above it (a nested mapping needs a key ending in ':' above it)" };
+  }
+  return { path: [], line: lineAt(first.pos[0]), message: `YAML syntax error: ${first.message.split("\n")[0]}` };
 }
 
 /** Offset of the deepest node along `path` (a map entry's key, a list item), so a missing key points at its parent. */

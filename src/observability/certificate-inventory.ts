@@ -24,7 +24,7 @@ export function certificateInventory(config: GatewayConfig): InventoryEntry[] {
   const add = (path: string, use: CertificateUse) => uses.set(path, [...(uses.get(path) ?? []), use]);
   for (const profile of config.profiles) {
     if (profile.kind !== "x509") continue;
-    add(profile.certificate.path, { kind: "profile-certificate", profile: profile.name });
+    for (const pinned of profile.certificates) add(pinned.path, { kind: "profile-certificate", profile: profile.name });
     for (const ca of profile.caCertificates) add(ca.path, { kind: "profile-ca", profile: profile.name });
   }
   // Users keep fingerprints only: every file holding a mapped certificate is that user's.

@@ -20,12 +20,14 @@
  * (the id map, canonical SignedInfo, the key reference, each certificate's
  * verification, each replay check) and shared by the profiles.
  */
+import { basename } from "node:path";
 import type { ConfiguredCertificate, UsernameProfile, X509Profile } from "../config/types.js";
 import type { FaultId } from "../soap/faults.js";
 import { selectPolicy, type EffectivePolicy } from "./policy.js";
 import { readSignature, canonicalSignedInfo, verifySignatureValue, type ParsedSignature } from "./processors/signature.js";
 import { readTimestamp, type Timestamp } from "./processors/timestamp.js";
 import { readUsernameToken, type UsernameTokenResult } from "./processors/username-token.js";
+import { runAsText } from "./run-as.js";
 import { matchCertificate, readKeyReference, type KeyReference } from "./rules/key-reference.js";
 import { checkReplay, nonceReplayKey, replayTtlSeconds, signatureReplayKey, type ReplayCheck } from "./rules/replay.js";
 import { checkSignedElements, verifyReferences } from "./rules/signed-elements.js";
@@ -211,16 +213,27 @@ async function evaluateX509Profile(profile: X509Profile, context: RequestContext
   const reference = signature.keyReference;
   if (reference.kind === "unreadable") return failed("tokenMissing", reference.reason, false);
   if (reference.kind === "unsupported") return failed("tokenUnsupported", reference.reason, false);
-  const match = matchCertificate(reference, profile.certificate);
-  if (match.kind === "mismatch") return failed("authenticationFailed", match.reason, false);
-
-  const { minRsaKeyBits } = context.input.config.gateway.wsSecurity;
-  const trust = checkCertificateTrust(profile, minRsaKeyBits, context.input.clock);
-  if (trust.kind === "untrusted") return failed("authenticationFailed", trust.reason);
-  if (profile.certificate.keyType !== signature.parsed.algorithm.keyType) {
-    return failed("signatureInvalid", `a ${signature.parsed.algorithm.keyType} signature cannot come from the configured ${profile.certificate.keyType} key`);
+  // During a rotation the profile pins several certificates: any one that the key reference names and that verifies.
+  const named = profile.certificates.filter((certificate) => matchCertificate(reference, certificate).kind === "match");
+  if (named.length === 0) {
+    const mismatch = matchCertificate(reference, profile.certificates[0]!);
+    return failed("authenticationFailed", mismatch.kind === "mismatch" ? mismatch.reason : "no configured certificate matches", false);
   }
-  if (!verifyOnce(signature, profile.certificate)) return failed("signatureInvalid", "SignatureValue does not verify with the configured certificate");
+  const { minRsaKeyBits } = context.input.config.gateway.wsSecurity;
+  let firstFailure: X509Evaluation | undefined;
+  let certificate: ConfiguredCertificate | undefined;
+  for (const candidate of named) {
+    const trust = checkCertificateTrust(profile, candidate, minRsaKeyBits, context.input.clock);
+    if (trust.kind === "untrusted") firstFailure ??= failed("authenticationFailed", trust.reason);
+    else if (candidate.keyType !== signature.parsed.algorithm.keyType) {
+      firstFailure ??= failed("signatureInvalid", `a ${signature.parsed.algorithm.keyType} signature cannot come from the configured ${candidate.keyType} key`);
+    } else if (!verifyOnce(signature, candidate)) firstFailure ??= failed("signatureInvalid", "SignatureValue does not verify with the configured certificate");
+    else {
+      certificate = candidate;
+      break;
+    }
+  }
+  if (certificate === undefined) return firstFailure!;
 
   const replay = await replayOnce(context, signatureReplayKey(signature.parsed.signatureValue), "this SignatureValue");
   if (replay.kind === "replayed") return failed("replayed", replay.reason);
@@ -232,7 +245,8 @@ async function evaluateX509Profile(profile: X509Profile, context: RequestContext
       profileType: "x509",
       user: profile.runAsUser,
       bindSession: profile.bindSession,
-      reason: `signature verified with the configured certificate (${describeKeyReference(reference)}); run as ${profile.runAsUser}`,
+      certificate: certificate.fingerprintSha256,
+      reason: `signature verified with the configured certificate ${basename(certificate.path)} (sha256 ${certificate.fingerprintSha256.slice(0, 16)}…, ${describeKeyReference(reference)}); ${runAsText(profile)}`,
     },
     keyMatched: true,
   };

@@ -27,6 +27,8 @@ export type ProfileOutcome =
       /** run-as user (x509, specify_user) or matched user (authenticate_with_user). */
       readonly user: string;
       readonly bindSession: boolean;
+      /** x509: SHA-256 fingerprint of the pinned certificate that verified (one of several during a rotation). */
+      readonly certificate?: string;
       readonly reason: string;
     }
   | {

@@ -168,7 +168,7 @@ describe("key confusion", () => {
   function partnerCertificate() {
     const profile = config.profiles.find((candidate) => candidate.name === "Partner certificate");
     assert.ok(profile?.kind === "x509");
-    return profile.certificate;
+    return profile.certificates[0]!;
   }
 
   function partnerDerBase64(): string {

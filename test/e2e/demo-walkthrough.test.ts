@@ -245,8 +245,8 @@ describe("docs/security.md recipes and 'Combining profiles', on the demo configu
   test("recipe 3 (specify_user, bind_session): `sign --username partner --password … --digest` → 200, run as partner.soap", async () => {
     const gateway = await startCopy(
       "recipe-3",
+      // The demo's Shared secret profile has bind_session: true, so run_as_user applies.
       "policies:\n  - name: Default Security Policy\n    type: inbound\n    require_signed: false\n    authenticate: all\n    profiles: [Shared secret]\n",
-      "    bind_session: true\n",
     );
     const xml = signEnvelope(insert("INC0020005"), { username: "partner", password: "shared-demo-secret", passwordType: "digest" });
     const response = await postSoap(gateway, "incident", xml, { authorization: ADMIN });

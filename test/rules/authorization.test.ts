@@ -486,6 +486,14 @@ describe("canFetchWsdl", () => {
     assert.equal(canFetchWsdl(open, account(open, "query.user")), true);
   });
 
+  test("wsdl_roles: a read-only partner role may read the WSDL without soap, and soap no longer does unless listed", () => {
+    const readOnly = authzConfig({ gateway: "ws_security:\n  required: false\nwsdl_roles: [soap_query]\n" });
+    assert.equal(canFetchWsdl(readOnly, account(readOnly, "query.user")), true);
+    assert.equal(canFetchWsdl(readOnly, account(readOnly, "soap.user")), false);
+    assert.equal(canFetchWsdl(readOnly, account(readOnly, "admin.user")), true);
+    assert.equal(canFetchWsdl(readOnly, account(readOnly, "itil.user")), false);
+  });
+
   test("inactive user and guest without account → never", () => {
     for (const config of [requiring, open]) {
       assert.equal(canFetchWsdl(config, account(config, "inactive.user")), false);

@@ -41,7 +41,7 @@ describe("configuration: the demo and the defaults", () => {
     const partner = config.profiles[0] as X509Profile;
     assert.equal(partner.name, "Partner certificate");
     assert.equal(partner.kind, "x509");
-    assert.equal(partner.certificate.path, join(repoRoot, "certs/demo-partner.pem"));
+    assert.equal(partner.certificates[0]!.path, join(repoRoot, "certs/demo-partner.pem"));
     assert.equal(partner.runAsUser, "partner.soap");
     assert.deepEqual(config.profiles.map((p) => p.name), ["Partner certificate", "Partner credentials", "Shared secret"]);
     assert.equal(config.users.get("partner.soap")?.password.kind, "scrypt-hash");
@@ -63,6 +63,10 @@ describe("configuration: the demo and the defaults", () => {
       },
       strictSecurity: true,
       wsdlRequiresSoapRole: true,
+      wsdlRoles: ["soap"],
+      trustedProxies: [],
+      publicUrl: null,
+      certificateExpiryWarningDays: 30,
       debug: false,
       limits: { maxBodyBytes: 4194304, maxXmlDepth: 128, maxXmlElements: 100000, maxAttributesPerElement: 64 },
       throttle: { maxFailures: 20, windowSeconds: 60, cooldownSeconds: 60 },
@@ -144,15 +148,15 @@ describe("configuration problems are reported with file, line and field", () => 
           "tables:\n  - name: incident\n    display: Incident\n    columns:\n      number: {type: string, maxLength: 40}\n",
       }),
       [
-        "gateway.yaml:3: basic_auth.realms: unknown key",
-        "gateway.yaml:4: ws_securty: unknown key",
+        'gateway.yaml:3: basic_auth.realms: unknown key; did you mean "realm"?',
+        'gateway.yaml:4: ws_securty: unknown key; did you mean "ws_security"?',
         "gateway.yaml:6: limits.max_body: unknown key",
-        "profiles.yaml:1: profile: unknown key",
-        "policies.yaml:4: policies[0].require_signing: unknown key",
-        "users.yaml:3: users[0].role: unknown key",
+        'profiles.yaml:1: profile: unknown key; did you mean "profiles"?',
+        'policies.yaml:4: policies[0].require_signing: unknown key; did you mean "require_signed"?',
+        'users.yaml:3: users[0].role: unknown key; did you mean "roles"?',
         "acls.yaml:4: acls[0].condition: unknown key",
         "tables.yaml:3: tables[0].display: unknown key",
-        "tables.yaml:5: tables[0].columns.number.maxLength: unknown key",
+        'tables.yaml:5: tables[0].columns.number.maxLength: unknown key; did you mean "max_length"?',
       ],
     );
   });
@@ -165,7 +169,8 @@ describe("configuration problems are reported with file, line and field", () => 
             "profiles:\n  - name: X\n    type: x509\n    run_as_user: alice\n    certificate: c.pem\n    user_field: email\n",
         },
       ),
-      ["profiles.yaml:6: profiles[0].user_field: unknown key"],
+      // c.pem is checked too although the file failed the schema: every problem in one run.
+      ["profiles.yaml:5: profiles[0].certificate: c.pem: certificate file does not exist", "profiles.yaml:6: profiles[0].user_field: unknown key"],
     );
   });
 
@@ -376,8 +381,8 @@ describe("configuration references across files", () => {
     );
     const config = loadConfig(dir, { env: noEnv });
     const [a, b] = config.profiles as X509Profile[];
-    assert.equal(a!.certificate.path, join(dir, "certs/partner.pem"));
-    assert.equal(a!.certificate, b!.certificate);
+    assert.equal(a!.certificates[0]!.path, join(dir, "certs/partner.pem"));
+    assert.equal(a!.certificates[0], b!.certificates[0]);
     assert.deepEqual([...config.certificates.keys()], [join(dir, "certs/partner.pem")]);
   });
 
@@ -464,7 +469,7 @@ describe("profile shapes", () => {
 
   test("x509 profile without certificate and run_as_user", () => {
     assert.deepEqual(problems({ profiles: "profiles:\n  - name: X\n    type: x509\n" }), [
-      "profiles.yaml:2: profiles[0].certificate: required field is missing",
+      "profiles.yaml:2: profiles[0].certificate: required field is missing (or certificates: [old.pem, new.pem] during a rotation)",
       "profiles.yaml:2: profiles[0].run_as_user: required field is missing",
     ]);
   });
@@ -696,12 +701,12 @@ describe("check-config and hash-password commands", () => {
   }
 
   test("check-config on a broken directory prints file:line: field: message and exits 1", async () => {
-    const dir = makeConfigDir({ profiles: "profiles:\n  - name: X\n    type: x509\n    run_as_user: alice\n    certificate: none.pem\n" });
+    const dir = makeConfigDir({ profiles: "profiles:\n  - name: X\n    type: x509\n    run_as_user: alice\n    bind_session: true\n    certificate: none.pem\n" });
     const stdout = capture();
     const stderr = capture();
     const exitCode = await runCheckConfig([dir], { stdout, stderr, env: noEnv });
     assert.equal(exitCode, 1);
-    assert.equal(stdout.text(), "profiles.yaml:5: profiles[0].certificate: none.pem: certificate file does not exist\n");
+    assert.equal(stdout.text(), "profiles.yaml:6: profiles[0].certificate: none.pem: certificate file does not exist\n");
     assert.equal(stderr.text(), `${dir}: 1 problem\n`);
   });
 

@@ -11,8 +11,8 @@ import type { ConfiguredCertificate, X509Profile } from "../../config/types.js";
 
 export type TrustResult = { readonly kind: "trusted" } | { readonly kind: "untrusted"; readonly reason: string };
 
-export function checkCertificateTrust(profile: X509Profile, minRsaKeyBits: number, clock: Clock): TrustResult {
-  const certificate = profile.certificate;
+/** `certificate` is one of the profile's pinned certificates. */
+export function checkCertificateTrust(profile: X509Profile, certificate: ConfiguredCertificate, minRsaKeyBits: number, clock: Clock): TrustResult {
   const now = clock.now();
   if (profile.checkValidity) {
     const validity = checkValidityPeriod(certificate, now);

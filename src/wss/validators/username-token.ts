@@ -15,6 +15,7 @@ import { secretsEqual, verifyScryptHash } from "../../auth/password.js";
 import type { FaultId } from "../../soap/faults.js";
 import type { UsernameToken, UsernameTokenPassword } from "../processors/username-token.js";
 import { checkFreshness } from "./timestamp.js";
+import { runAsText } from "../run-as.js";
 
 export type UsernameTokenValidation =
   | { readonly kind: "authenticated"; readonly user: string; readonly reason: string }
@@ -44,7 +45,7 @@ export async function validateUsernameToken(
       const usernameMatches = secretsEqual(token.username, profile.username);
       const passwordMatches = passwordMatchesSecret(token, profile.password);
       if (!usernameMatches || !passwordMatches) return failed("authenticationFailed", "username or password does not match the profile", true);
-      return { kind: "authenticated", user: profile.runAsUser, reason: `profile credentials matched (${describe(token.password)}); run as ${profile.runAsUser}` };
+      return { kind: "authenticated", user: profile.runAsUser, reason: `profile credentials matched (${describe(token.password)}); ${runAsText(profile)}` };
     }
     default: {
       const never: never = profile;
