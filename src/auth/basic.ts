@@ -24,19 +24,29 @@ export function parseBasicAuthorization(header: string | undefined): ParsedAutho
   return { kind: "basic", credentials: { userName: decoded.slice(0, colon), password: decoded.slice(colon + 1) } };
 }
 
-/** Whether `password` is the account's password. Never true for an account without one. */
-export async function verifyPassword(account: UserAccount, password: string, cache: CredentialCache): Promise<boolean> {
+/**
+ * Whether `password` is the account's password (never for an account without
+ * one), and whether a full-cost KDF ran to find out: a literal password and a
+ * cached hash are checked without one, so a refusal must spend it instead
+ * (src/auth/failure-cost.ts).
+ */
+export interface PasswordCheck {
+  readonly matches: boolean;
+  readonly kdfRan: boolean;
+}
+
+export async function checkPassword(account: UserAccount, password: string, cache: CredentialCache): Promise<PasswordCheck> {
   const credential = account.password;
   switch (credential.kind) {
     case "none":
-      return false;
+      return { matches: false, kdfRan: false };
     case "recoverable":
-      return secretsEqual(password, credential.value);
+      return { matches: secretsEqual(password, credential.value), kdfRan: false };
     case "scrypt-hash": {
-      if (cache.has(account.userName, password, credential.hash)) return true;
-      const ok = await verifyScryptHash(password, credential.hash);
-      if (ok) cache.remember(account.userName, password, credential.hash);
-      return ok;
+      if (cache.has(account.userName, password, credential.hash)) return { matches: true, kdfRan: false };
+      const matches = await verifyScryptHash(password, credential.hash);
+      if (matches) cache.remember(account.userName, password, credential.hash);
+      return { matches, kdfRan: true };
     }
     default: {
       const unreachable: never = credential;

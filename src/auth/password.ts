@@ -15,7 +15,7 @@ const scrypt = promisify(scryptCallback) as (
 ) => Promise<Buffer>;
 
 export const SCRYPT_PREFIX = "$scrypt$";
-const DEFAULT_LOG2_N = 15;
+export const DEFAULT_SCRYPT_LOG2_N = 15;
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 
@@ -48,7 +48,7 @@ export function parseScryptHash(hash: string): ScryptParams | undefined {
   return params;
 }
 
-export async function hashPassword(password: string, log2N = DEFAULT_LOG2_N): Promise<string> {
+export async function hashPassword(password: string, log2N = DEFAULT_SCRYPT_LOG2_N): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const key = await scrypt(password, salt, KEY_BYTES, scryptOptions(log2N, 8, 1));
   return `${SCRYPT_PREFIX}ln=${log2N},r=8,p=1$${salt.toString("base64")}$${key.toString("base64")}`;

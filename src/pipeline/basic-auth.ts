@@ -6,11 +6,11 @@
  * a digest token (SM_USER / DE_USER, src/pipeline/digest-token-sign-on.ts)
  * when `digest_token:` is configured. `signOn` names the one that was used.
  */
-import type { GatewayConfig } from "../config/types.js";
-import { parseBasicAuthorization, verifyPassword } from "../auth/basic.js";
+import type { GatewayConfig, UserAccount } from "../config/types.js";
+import { checkPassword, parseBasicAuthorization, type PasswordCheck } from "../auth/basic.js";
 import type { CredentialCache } from "../auth/credential-cache.js";
 import { userOfClientCertificate } from "../auth/client-certificate.js";
-import { hashPassword, verifyScryptHash } from "../auth/password.js";
+import { failureCost } from "../auth/failure-cost.js";
 import type { BasicUser, GatewayResponse } from "../http/state.js";
 import { authenticateDigestToken, type DigestTokenAttempt } from "./digest-token-sign-on.js";
 
@@ -65,23 +65,27 @@ export async function authenticateBasic(
     case "basic": {
       const { userName, password } = authorization.credentials;
       const account = config.users.get(userName);
-      if (!account) {
-        await spendEquivalentTime(password);
-        return refused("unknown user", true);
-      }
-      const passwordOk = await verifyPassword(account, password, cache);
-      if (!passwordOk) return refused(`wrong password for ${userName}`, true);
-      if (!account.active) return refused(`user ${userName} is inactive`, true);
-      if (certificateUser && certificateUser.userName !== userName) {
-        return refused(`the client certificate belongs to ${certificateUser.userName}, not ${userName}`, true);
-      }
-      return { kind: "authenticated", user: { userName, account }, signOn: "basic" };
+      const check = account ? await checkPassword(account, password, cache) : { matches: false, kdfRan: false };
+      const refusal = refusalOf(userName, account, check, certificateUser);
+      if (refusal === undefined) return { kind: "authenticated", user: { userName, account: account! }, signOn: "basic" };
+      // Every refusal costs one KDF, whichever check failed (user enumeration by timing).
+      if (!check.kdfRan) await failureCost.spendDummyKdf(password);
+      return refused(refusal, true);
     }
     default: {
       const unreachable: never = authorization;
       return unreachable;
     }
   }
+}
+
+/** Why valid-looking Basic credentials are refused, or undefined when they authenticate `userName`. */
+function refusalOf(userName: string, account: UserAccount | undefined, check: PasswordCheck, certificateUser: UserAccount | undefined): string | undefined {
+  if (!account) return "unknown user";
+  if (!check.matches) return `wrong password for ${userName}`;
+  if (!account.active) return `user ${userName} is inactive`;
+  if (certificateUser && certificateUser.userName !== userName) return `the client certificate belongs to ${certificateUser.userName}, not ${userName}`;
+  return undefined;
 }
 
 export function unauthorizedResponse(config: GatewayConfig): GatewayResponse {
@@ -92,14 +96,6 @@ export function unauthorizedResponse(config: GatewayConfig): GatewayResponse {
     message: "authentication required",
     headers: { "WWW-Authenticate": `Basic realm="${realm}", charset="UTF-8"` },
   };
-}
-
-let timingHash: Promise<string> | undefined;
-
-/** Runs one scrypt verification so an unknown user takes as long as a wrong password. */
-async function spendEquivalentTime(password: string): Promise<void> {
-  timingHash ??= hashPassword("timing-equaliser");
-  await verifyScryptHash(password, await timingHash);
 }
 
 function refused(reason: string, credentialFailure: boolean): BasicAuthResult {

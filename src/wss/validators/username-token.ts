@@ -6,11 +6,14 @@
  * recoverable secret; a PasswordDigest only against a recoverable secret.
  * `specify_user`: the profile's own username and password. Secrets are
  * compared in constant time. Replay of the nonce is checked by the engine
- * afterwards, once the credential is known to be good.
+ * afterwards, once the credential is known to be good. Every credential
+ * refusal costs one KDF (src/auth/failure-cost.ts), so an unknown user answers
+ * as slowly as a wrong password.
  */
 import { createHash } from "node:crypto";
 import type { Clock } from "../../clock.js";
 import type { GatewayConfig, UsernameProfile, UserAccount, PasswordCredential } from "../../config/types.js";
+import { failureCost } from "../../auth/failure-cost.js";
 import { secretsEqual, verifyScryptHash } from "../../auth/password.js";
 import type { FaultId } from "../../soap/faults.js";
 import type { UsernameToken, UsernameTokenPassword } from "../processors/username-token.js";
@@ -32,26 +35,51 @@ export async function validateUsernameToken(
     const freshness = checkFreshness("UsernameToken", token.created.date, undefined, { ttlSeconds: timestampTtlSeconds, clockSkewSeconds }, clock);
     if (freshness.kind === "expired") return failed("expired", freshness.reason, false);
   }
+  const result = await checkCredentials(profile, token, config);
+  // Every credential refusal costs one KDF, whichever check failed (user enumeration by timing).
+  if (result.validation.kind === "failed" && result.validation.credentialFailure && !result.kdfRan) {
+    await failureCost.spendDummyKdf(presentedSecret(token.password));
+  }
+  return result.validation;
+}
+
+interface CredentialCheck {
+  readonly validation: UsernameTokenValidation;
+  /** Whether a full-cost KDF (scrypt of the user's hash) ran. */
+  readonly kdfRan: boolean;
+}
+
+async function checkCredentials(profile: UsernameProfile, token: UsernameToken, config: GatewayConfig): Promise<CredentialCheck> {
   switch (profile.action) {
     case "authenticate_with_user": {
       const user = findUser(config, profile.userField, token.username);
-      if (!user) return failed("authenticationFailed", `no user with ${profile.userField} matching the token`, true);
-      if (!user.active) return failed("authenticationFailed", `user ${user.userName} is inactive`, true);
+      if (!user) return { validation: failed("authenticationFailed", `no user with ${profile.userField} matching the token`, true), kdfRan: false };
+      if (!user.active) return { validation: failed("authenticationFailed", `user ${user.userName} is inactive`, true), kdfRan: false };
       const check = await checkUserPassword(token, user.password);
-      if (check !== "match") return failed("authenticationFailed", check, true);
-      return { kind: "authenticated", user: user.userName, reason: `authenticated as ${user.userName} (${describe(token.password)})` };
+      if (check.result !== "match") return { validation: failed("authenticationFailed", check.result, true), kdfRan: check.kdfRan };
+      return { validation: { kind: "authenticated", user: user.userName, reason: `authenticated as ${user.userName} (${describe(token.password)})` }, kdfRan: check.kdfRan };
     }
     case "specify_user": {
       const usernameMatches = secretsEqual(token.username, profile.username);
       const passwordMatches = passwordMatchesSecret(token, profile.password);
-      if (!usernameMatches || !passwordMatches) return failed("authenticationFailed", "username or password does not match the profile", true);
-      return { kind: "authenticated", user: profile.runAsUser, reason: `profile credentials matched (${describe(token.password)}); ${runAsText(profile)}` };
+      if (!usernameMatches || !passwordMatches) {
+        return { validation: failed("authenticationFailed", "username or password does not match the profile", true), kdfRan: false };
+      }
+      return {
+        validation: { kind: "authenticated", user: profile.runAsUser, reason: `profile credentials matched (${describe(token.password)}); ${runAsText(profile)}` },
+        kdfRan: false,
+      };
     }
     default: {
       const never: never = profile;
-      return failed("authenticationFailed", `unknown profile action ${String(never)}`, false);
+      return { validation: failed("authenticationFailed", `unknown profile action ${String(never)}`, false), kdfRan: false };
     }
   }
+}
+
+/** What the client presented as its secret: the PasswordText, or the PasswordDigest bytes. */
+function presentedSecret(password: UsernameTokenPassword): string | Buffer {
+  return password.kind === "text" ? password.value : password.digest;
 }
 
 function findUser(config: GatewayConfig, field: "user_name" | "email", username: string): UserAccount | undefined {
@@ -62,18 +90,18 @@ function findUser(config: GatewayConfig, field: "user_name" | "email", username:
   return undefined;
 }
 
-async function checkUserPassword(token: UsernameToken, credential: PasswordCredential): Promise<"match" | string> {
+async function checkUserPassword(token: UsernameToken, credential: PasswordCredential): Promise<{ readonly result: "match" | string; readonly kdfRan: boolean }> {
   switch (credential.kind) {
     case "none":
-      return "user has no password";
+      return { result: "user has no password", kdfRan: false };
     case "recoverable":
-      return passwordMatchesSecret(token, credential.value) ? "match" : `${describe(token.password)} does not match`;
+      return { result: passwordMatchesSecret(token, credential.value) ? "match" : `${describe(token.password)} does not match`, kdfRan: false };
     case "scrypt-hash":
-      if (token.password.kind === "digest") return "PasswordDigest needs a recoverable password (the user's password is a hash)";
-      return (await verifyScryptHash(token.password.value, credential.hash)) ? "match" : "PasswordText does not match";
+      if (token.password.kind === "digest") return { result: "PasswordDigest needs a recoverable password (the user's password is a hash)", kdfRan: false };
+      return { result: (await verifyScryptHash(token.password.value, credential.hash)) ? "match" : "PasswordText does not match", kdfRan: true };
     default: {
       const never: never = credential;
-      return `unknown credential ${String(never)}`;
+      return { result: `unknown credential ${String(never)}`, kdfRan: false };
     }
   }
 }
