@@ -107,10 +107,21 @@ function policyElement(children: readonly XmlNode[]): XmlNode {
   return el("wsp:Policy", { "wsu:Id": INPUT_POLICY_ID }, children);
 }
 
+/**
+ * Every WS-SecurityPolicy algorithm suite names an RSA-SHA1 asymmetric
+ * signature, which the gateway refuses unless `allow_sha1`; no standard suite
+ * names RSA-SHA256. Basic256Sha256 is published for its SHA-256 digests, with
+ * this note for the signature (docs/wsdl.md, "Policy-driven clients").
+ */
+const SIGNATURE_ALGORITHM_NOTE =
+  "Basic256Sha256: SHA-256 digests. Sign with RSA or ECDSA over SHA-256/384/512 " +
+  "(RSA-SHA1, which the suite implies, is refused unless the gateway allows SHA-1). " +
+  "Apache CXF: ws-security.asymmetric.signature.algorithm = http://www.w3.org/2001/04/xmldsig-more#rsa-sha256";
+
 function alternativeNode(alternative: PolicyAlternative): XmlNode {
   const assertions: XmlNode[] = [];
   if (alternative.signature) {
-    assertions.push(TEMPLATES.asymmetricBinding, TEMPLATES.wss11, TEMPLATES.signedParts);
+    assertions.push(comment(SIGNATURE_ALGORITHM_NOTE), TEMPLATES.asymmetricBinding, TEMPLATES.wss11, TEMPLATES.signedParts);
   }
   if (alternative.usernameToken) assertions.push(TEMPLATES.usernameSupportingToken);
   return el("wsp:All", {}, assertions);

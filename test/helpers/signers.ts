@@ -261,6 +261,12 @@ export interface Wss4jSignOptions extends TokenOptions {
   /** Without it, only the tokens are added (no signature). */
   readonly keyReference?: Wss4jKeyReference;
   readonly digest?: SignerDigest;
+  /**
+   * The ds:SignatureMethod URI (what CXF's `ws-security.asymmetric.signature.algorithm`
+   * sets on WSS4J); default the key type with `digest`. "wss4j-default" sets none, so
+   * WSS4J signs as WS-SecurityPolicy's algorithm suites say: RSA-SHA1.
+   */
+  readonly signatureAlgorithm?: string;
 }
 
 let wss4jClassDir: string | undefined;
@@ -297,9 +303,9 @@ export function signWithWss4j(envelope: string, identity: TestCertificate | unde
         "--alias", "signer",
         "--storepass", "changeit",
         "--key-reference", options.keyReference,
-        "--signature-algorithm", signatureUri,
         "--digest-algorithm", DSIG_ALGORITHMS.digest[digest],
       );
+      if (options.signatureAlgorithm !== "wss4j-default") args.push("--signature-algorithm", options.signatureAlgorithm ?? signatureUri);
     }
     return run("java", args, envelope);
   });
