@@ -43,7 +43,8 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
   };
 }
 
-function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, response: GatewayResponse): void {
+/** Writes a settled response onto the Koa context (also used by the metrics/admin listener, src/http/ops-app.ts). */
+export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, response: GatewayResponse): void {
   switch (response.kind) {
     case "soap-response":
       ctx.status = 200;
@@ -63,6 +64,7 @@ function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, response: Ga
       return;
     case "document":
       ctx.status = response.status;
+      for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
       ctx.type = response.contentType;
       ctx.body = response.body;
       return;

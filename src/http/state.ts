@@ -30,7 +30,13 @@ export type GatewayResponse =
       readonly message: string;
       readonly headers?: Readonly<Record<string, string>>;
     }
-  | { readonly kind: "document"; readonly status: 200 | 503; readonly contentType: string; readonly body: string };
+  | {
+      readonly kind: "document";
+      readonly status: 200 | 503;
+      readonly contentType: string;
+      readonly body: string;
+      readonly headers?: Readonly<Record<string, string>>;
+    };
 
 /** The user the Basic auth stage established: an account, or guest (which may have one in users.yaml). */
 export interface BasicUser {
