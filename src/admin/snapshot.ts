@@ -56,6 +56,11 @@ export class AdminRecorder {
   }
 }
 
+/** A reload's result as the console shows it. */
+export function reloadRecord(trigger: string, result: { readonly kind: "reloaded" } | { readonly kind: "refused"; readonly problems: readonly string[] }, at: Date): ReloadRecord {
+  return result.kind === "reloaded" ? { kind: "reloaded", at: at.toISOString(), trigger } : { kind: "refused", at: at.toISOString(), trigger, problems: result.problems };
+}
+
 /** Several workers' snapshots as one: refusals newest first (at most `maxRefusals`), rates and shadow counts summed, the latest reload. */
 export function mergeSnapshots(snapshots: readonly AdminSnapshot[], maxRefusals: number): AdminSnapshot {
   const refusals = snapshots

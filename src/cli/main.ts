@@ -16,7 +16,7 @@ const USAGE = `usage: wss-gateway <command> [options]
 
 commands:
   serve [--config DIR] [--port N] [--host H] [--store URL] [--replay-cache URL] [--workers N]
-        [--tls-cert F --tls-key F [--tls-client-ca F]]
+        [--tls-cert F --tls-key F [--tls-client-ca F]] [--metrics-port N [--metrics-host H]]
   check-config [DIR]          validate a configuration directory
   hash-password               read a password on stdin, print a $scrypt$ hash
   sign [--key F --cert F] [--username U --password P [--digest]] [--timestamp SECONDS]

@@ -42,6 +42,8 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "tls-client-ca": { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
       },
       strict: true,
     }));
@@ -57,6 +59,19 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
   const workers = Number(values.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     io.stderr.write(`serve: --workers: expected a whole number from 1 to 64, got ${values.workers}\n`);
+    return USAGE_ERROR;
+  }
+  const metricsPort = values["metrics-port"] === undefined ? undefined : Number(values["metrics-port"]);
+  if (metricsPort !== undefined && (!/^\d+$/.test(values["metrics-port"]!) || metricsPort > 65535)) {
+    io.stderr.write(`serve: --metrics-port: not a port number: ${values["metrics-port"]}\n`);
+    return USAGE_ERROR;
+  }
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    io.stderr.write("serve: --metrics-port must differ from --port\n");
+    return USAGE_ERROR;
+  }
+  if (values["metrics-host"] !== undefined && metricsPort === undefined) {
+    io.stderr.write("serve: --metrics-host needs --metrics-port\n");
     return USAGE_ERROR;
   }
   if (Boolean(values["tls-cert"]) !== Boolean(values["tls-key"])) {
@@ -79,6 +94,8 @@ export async function runServe(argv: string[], io: CommandIo): Promise<number> {
     replayCache,
     tls: values["tls-cert"] ? { certFile: values["tls-cert"], keyFile: values["tls-key"]!, clientCaFile: values["tls-client-ca"] } : undefined,
     shutdownGraceMs: SHUTDOWN_GRACE_MS,
+    // Loopback unless --metrics-host says otherwise: the admin console and the metrics are not for the world.
+    metricsListener: metricsPort === undefined ? undefined : { port: metricsPort, host: values["metrics-host"] ?? "127.0.0.1" },
   };
 
   if (workers > 1 && cluster.isPrimary) {

@@ -12,6 +12,7 @@ import { evaluateConfig } from "../config/load.js";
 import { formatConfigProblem } from "../config/types.js";
 import { watchConfig } from "../config/watch.js";
 import { aggregateWorkerMetrics } from "./metrics-primary.js";
+import { collectAdminSnapshots } from "./admin-snapshots.js";
 import { restartBudget } from "./restart-budget.js";
 
 export interface PrimaryOptions {
@@ -63,6 +64,10 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       workers: () => [...live].filter((worker) => listened.has(worker.id) && worker.isConnected()),
       collectTimeoutMs: METRICS_COLLECT_TIMEOUT_MS,
     });
+    const stopCollectingAdminSnapshots = collectAdminSnapshots({
+      workers: () => [...live].filter((worker) => listened.has(worker.id) && worker.isConnected()),
+      collectTimeoutMs: METRICS_COLLECT_TIMEOUT_MS,
+    });
     const forward = (signal: NodeJS.Signals) => {
       for (const worker of live) worker.process.kill(signal);
     };
@@ -82,6 +87,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
     const finish = () => {
       clearTimeout(killTimer);
       stopAggregatingMetrics();
+      stopCollectingAdminSnapshots();
       process.removeListener("SIGHUP", onHangup);
       process.removeListener("SIGTERM", onStop);
       process.removeListener("SIGINT", onStop);

@@ -17,17 +17,24 @@ import {
   routeStage,
   runOperationStage,
   selectOperationStage,
+  opsEndpointsElsewhereStage,
   serviceEndpointStage,
   throttleStage,
   sessionUserStage,
   wsSecurityStage,
 } from "./stages.js";
 
-export function createApp(services: GatewayServices): Koa<RequestState> {
+export interface AppOptions {
+  /** Serve /metrics and /readyz here; false when `--metrics-port` has its own listener (src/http/ops-app.ts). Default true. */
+  readonly opsEndpoints?: boolean;
+}
+
+export function createApp(services: GatewayServices, options: AppOptions = {}): Koa<RequestState> {
   const app = new Koa<RequestState>();
   app.silent = true;
   app.use(respond(services));
   app.use(routeStage(services)); //             which endpoint: 404 / 405
+  if (options.opsEndpoints === false) app.use(opsEndpointsElsewhereStage(services)); // --metrics-port: 404 here
   app.use(serviceEndpointStage(services)); //   /healthz, /readyz, /metrics stop here
   app.use(throttleStage(services)); //          a client blocked for failed credentials: 429, before the body is read
   app.use(basicAuthStage(services)); //         2. Basic auth from the headers, before the body is read: 401

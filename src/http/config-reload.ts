@@ -31,6 +31,8 @@ export function createReloader(options: {
   readonly configs: SwappableConfigHolder;
   readonly store: Store;
   readonly logger: Logger;
+  /** Told every result (the admin console shows the last one). */
+  readonly onResult?: (trigger: string, result: ReloadResult) => void;
 }): Reloader {
   let queue: Promise<unknown> = Promise.resolve();
   const reloadOnce = async (trigger: string): Promise<ReloadResult> => {
@@ -38,11 +40,13 @@ export function createReloader(options: {
     if (result.kind === "refused") {
       recordConfigReload("failure");
       options.logger.error({ trigger, problems: result.problems }, "configuration reload refused; the running configuration stays");
+      options.onResult?.(trigger, result);
       return result;
     }
     options.configs.swap(result.config);
     recordConfigReload("success");
     options.logger.info({ trigger, tables: [...result.config.tables.keys()] }, "configuration reloaded");
+    options.onResult?.(trigger, result);
     return result;
   };
   return {

@@ -10,6 +10,7 @@ import { serializeFault, soapContentType } from "../soap/response.js";
 import type { GatewayServices } from "./services.js";
 import type { GatewayResponse, RequestState } from "./state.js";
 import { recordRequestMetrics } from "../observability/metrics.js";
+import { refusalEntry } from "../admin/record-refusal.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -82,6 +83,8 @@ function logAudit(state: RequestState, services: GatewayServices, status: number
   audit.outcome = response.kind === "soap-fault" ? "fault" : response.kind === "http-error" ? "http-error" : "ok";
   if (response.kind === "soap-fault") audit.fault = response.fault.id;
   recordRequestMetrics(services.metrics, audit);
+  const refusal = refusalEntry(state, status, response, services.clock.now());
+  if (refusal) services.admin.refusals.record(refusal);
   const route = state.route?.kind;
   if (route === "healthz" || route === "readyz" || route === "metrics") {
     services.logger.debug({ audit }, "request");

@@ -20,6 +20,8 @@ import { failOpen } from "../abuse/fail-open.js";
 import { createGatewayMetrics, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
+import { AdminRecorder, reloadRecord } from "../admin/snapshot.js";
+import { startOpsListener } from "./ops-listener.js";
 import { watchConfig, type ConfigWatcher } from "../config/watch.js";
 import { createReloader, type ReloadResult } from "./config-reload.js";
 import { serveWithLifecycle, type DrainResult } from "./lifecycle.js";
@@ -45,6 +47,12 @@ export interface GatewayOptions {
   readonly shutdownGraceMs?: number;
   /** "cluster-worker" (a worker of `serve --workers N`): /metrics answers every worker's metrics; default "process". */
   readonly metricsScope?: MetricsScope;
+  /**
+   * `--metrics-port` / `--metrics-host`: /metrics, /readyz and the admin console on a second
+   * listener (src/http/ops-listener.ts); the SOAP port then answers 404 for them. Without it
+   * /metrics and /readyz stay on the SOAP port and /admin/ is off.
+   */
+  readonly metricsListener?: { readonly port: number; readonly host?: string };
 }
 
 const CONFIG_WATCH_DEBOUNCE_MS = 200;
@@ -53,6 +61,8 @@ const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export interface RunningGateway {
   readonly url: string;
   readonly port: number;
+  /** The --metrics-port listener's base URL, when there is one. */
+  readonly metricsUrl: string | undefined;
   readonly services: GatewayServices;
   /** Reloads the configuration; an invalid one is refused and the running one stays. */
   reload(trigger?: string): Promise<ReloadResult>;
@@ -86,12 +96,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     blockedCounts: () => failureStore.blockedCounts(),
   }, options.metricsScope);
   const throttle = failOpen(failureStore, { logger, clock, countUnavailable: (operation) => recordThrottleStoreUnavailable(metrics, operation) });
-  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics };
+  const admin = new AdminRecorder(metrics, () => clock.now().getTime());
+  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin };
   if (!configs.current().gateway.strictSecurity) {
     logger.warn("strict_security is false: any authenticated user may use any published table");
   }
 
-  const app = createApp(services);
+  const app = createApp(services, { opsEndpoints: options.metricsListener === undefined });
   const server: Server = options.tls
     ? createHttpsServer({
         cert: readFileSync(options.tls.certFile),
@@ -110,8 +121,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `${options.tls ? "https" : "http"}://${host}:${address.port}`;
   logger.info({ url, tables: [...configs.current().tables.keys()] }, "wss-gateway listening");
+  const ops = options.metricsListener
+    ? await startOpsListener(
+        { port: options.metricsListener.port, host: options.metricsListener.host ?? "127.0.0.1", tls: options.tls, clusterWorker: options.metricsScope === "cluster-worker" },
+        services,
+      )
+    : undefined;
+  if (ops) logger.info({ url: ops.url }, "metrics, readiness and admin console listening");
 
-  const reloader = createReloader({ configDir: options.configDir, configs, store, logger });
+  const reloader = createReloader({ configDir: options.configDir, configs, store, logger, onResult: (trigger, result) => admin.recordReload(reloadRecord(trigger, result, clock.now())) });
   const certificatePaths = () => configs.current().certificates.keys();
   const watcher: ConfigWatcher | undefined = options.watchConfig
     ? watchConfig({
@@ -128,11 +146,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   return {
     url,
     port: address.port,
+    metricsUrl: ops?.url,
     services,
     reload: (trigger = "reload") => reloader.reload(trigger),
     async close() {
       watcher?.close();
-      const drained = await connections.drain(options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
+      const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+      const [drained] = await Promise.all([connections.drain(graceMs), ops?.close(graceMs)]);
       if (drained.kind === "forced") logger.warn({ connections: drained.connections }, "shutdown grace period over; connections dropped");
       await replayCache.close();
       await throttle.close();

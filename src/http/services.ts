@@ -7,6 +7,7 @@ import type { ReplayCache } from "../replay/types.js";
 import type { CredentialCache } from "../auth/credential-cache.js";
 import type { FailureStore } from "../abuse/failure-store.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
+import type { AdminRecorder } from "../admin/snapshot.js";
 
 /** Holds the current configuration; a reload swaps the reference atomically. */
 export interface ConfigHolder {
@@ -24,4 +25,6 @@ export interface GatewayServices {
   readonly throttle: FailureStore;
   /** This gateway's Prometheus registry and counters. */
   readonly metrics: GatewayMetrics;
+  /** What the admin console shows of this process: refused requests, rates, last reload (src/admin/). */
+  readonly admin: AdminRecorder;
 }

@@ -50,6 +50,12 @@ export const routeStage = stage((ctx) => {
   return undefined;
 });
 
+/** With `--metrics-port`, /metrics and /readyz live on that listener only. */
+export const opsEndpointsElsewhereStage = stage((ctx) => {
+  const kind = ctx.state.route?.kind;
+  return kind === "metrics" || kind === "readyz" ? { kind: "http-error", status: 404, message: "no such endpoint" } : undefined;
+});
+
 export const serviceEndpointStage = stage((ctx, services) => serviceEndpoint(ctx.state.route!, ctx.state.config, services));
 
 export const throttleStage = stage(async (ctx, services) =>

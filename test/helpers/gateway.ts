@@ -31,6 +31,8 @@ export async function startTestGateway(
     clock?: Clock;
     replayCache?: string;
     watchConfig?: boolean;
+    /** A --metrics-port listener on a free loopback port (/metrics, /readyz, /admin/). */
+    metricsListener?: boolean;
   } = {},
 ): Promise<TestGateway> {
   const configDir = options.configDir ?? makeConfigDir(options.files ?? {}, options.extra);
@@ -52,6 +54,7 @@ export async function startTestGateway(
     clock: options.clock,
     logger,
     watchConfig: options.watchConfig,
+    metricsListener: options.metricsListener ? { port: 0, host: "127.0.0.1" } : undefined,
   });
   const rawLog = () => chunks.join("");
   return {
