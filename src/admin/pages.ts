@@ -32,7 +32,6 @@ export interface PageInput {
   readonly coverage: { readonly answered: number; readonly asked: number };
 }
 
-const DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 export function renderPage(path: AdminPagePath, input: PageInput): string {
@@ -144,7 +143,7 @@ ${profiles.map(
 }
 
 function certificates(input: PageInput): SafeHtml {
-  const warningDays = certificateExpiryWarningDays(input.config);
+  const warningDays = input.config.gateway.certificateExpiryWarningDays;
   const entries = certificateInventory(input.config);
   if (entries.length === 0) return html`<p>No certificates configured.</p>`;
   const rows = entries.map((entry) => {
@@ -159,10 +158,6 @@ function certificates(input: PageInput): SafeHtml {
 <table><thead><tr><th>File</th><th>Subject</th><th>Issuer</th><th>Serial (hex)</th><th>Key</th><th>SHA-256 fingerprint</th><th>Not after</th><th>Expires in</th><th>Used by</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function certificateExpiryWarningDays(config: GatewayConfig): number {
-  const configured = (config.gateway as { readonly certificateExpiryWarningDays?: number }).certificateExpiryWarningDays;
-  return configured ?? DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS;
-}
 
 function colonHex(hex: string): string {
   return (hex.match(/../g) ?? []).join(":").toUpperCase();
