@@ -1,16 +1,20 @@
 /**
- * `wss-gateway certs [DIR]`: lists every certificate the configuration in DIR
- * (default $WSS_GATEWAY_CONFIG, else `policies`) references — profiles'
- * certificates and CA certificates, users' client certificates — with who
- * uses it, subject, issuer, SHA-256 fingerprint, notAfter and days left.
- * A certificate expiring within 30 days, or expired, is flagged WARN on
- * stdout and repeated on stderr. Exits 0 (warnings included), 1 when the
- * configuration is invalid (every `file:line: field: message` printed), 2 on
- * bad arguments.
+ * `wss-gateway certs [DIR] [--expiring-within DAYS]`: lists every certificate
+ * the configuration in DIR (default $WSS_GATEWAY_CONFIG, else `policies`)
+ * references — profiles' certificates and CA certificates, users' client
+ * certificates — with who uses it, subject, issuer, serial (hex), key type
+ * and size, SHA-256 fingerprint, SHA-1 thumbprint, SKI, validity and days
+ * left. A certificate expiring within the window (DAYS, else the
+ * configuration's certificate_expiry_warning_days), or expired, is flagged
+ * WARN on stdout and repeated on stderr. Exits 0, or 1 when
+ * `--expiring-within` is given and a certificate is inside it (for cron and
+ * monitoring) or when the configuration is invalid (every
+ * `file:line: field: message` printed), 2 on bad arguments.
  */
 import { systemClock, type Clock } from "../clock.js";
 import { loadConfig } from "../config/load.js";
-import { ConfigError, formatConfigProblem, type GatewayConfig } from "../config/types.js";
+import { parseArgs } from "node:util";
+import { ConfigError, formatConfigProblem, type ConfiguredCertificate, type GatewayConfig } from "../config/types.js";
 import { certificateInventory, describeUse, type InventoryEntry } from "../observability/certificate-inventory.js";
 import { USAGE_ERROR } from "./io.js";
 
@@ -23,17 +27,45 @@ export interface CertsIo {
   readonly clock?: Clock;
 }
 
-export const EXPIRY_WARNING_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const USAGE = "usage: wss-gateway certs [DIR]\n";
+export const CERTS_USAGE = `usage: wss-gateway certs [DIR] [--expiring-within DAYS]
+
+Lists the certificates that the configuration in DIR (default $WSS_GATEWAY_CONFIG,
+else policies/) uses: who uses each, subject, issuer, serial (hex), key type and size,
+SHA-256 fingerprint, SHA-1 thumbprint, subject key identifier, validity.
+Certificates expiring within certificate_expiry_warning_days (or DAYS) are flagged WARN.
+
+  --expiring-within DAYS   exit 1 when any certificate expires within DAYS (or has expired)
+`;
 
 export async function runCerts(argv: readonly string[], io: CertsIo): Promise<number> {
-  if (argv.length > 1 || argv.some((arg) => arg.startsWith("-"))) {
-    io.stderr.write(USAGE);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { "expiring-within": { type: "string" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    io.stderr.write(`certs: ${(error as Error).message}\n${CERTS_USAGE}`);
+    return USAGE_ERROR;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(CERTS_USAGE);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) {
+    io.stderr.write(`certs: give at most one directory\n${CERTS_USAGE}`);
+    return USAGE_ERROR;
+  }
+  const within = parsed.values["expiring-within"];
+  if (within !== undefined && !/^\d{1,5}$/.test(within)) {
+    io.stderr.write(`certs: --expiring-within: expected a whole number of days, got ${within}\n${CERTS_USAGE}`);
     return USAGE_ERROR;
   }
   const env = io.env ?? process.env;
-  const dir = argv[0] ?? env.WSS_GATEWAY_CONFIG ?? "policies";
+  const dir = parsed.positionals[0] ?? env.WSS_GATEWAY_CONFIG ?? "policies";
   let config: GatewayConfig;
   try {
     config = loadConfig(dir, { env });
@@ -45,12 +77,21 @@ export async function runCerts(argv: readonly string[], io: CertsIo): Promise<nu
   }
 
   const now = (io.clock ?? systemClock).now();
+  const windowDays = within === undefined ? config.gateway.certificateExpiryWarningDays : Number(within);
   const inventory = certificateInventory(config);
   io.stdout.write(`${dir}: ${inventory.length} certificate${inventory.length === 1 ? "" : "s"}\n`);
+  let inside = 0;
   for (const entry of inventory) {
-    const expiry = expiryOf(entry, now);
-    io.stdout.write(describeEntry(entry, expiry));
-    if (expiry.kind !== "valid") io.stderr.write(`WARN ${entry.relativePath}: ${expiry.text} (${usedBy(entry)})\n`);
+    const expiry = expiryOf(entry, now, windowDays);
+    io.stdout.write(describeEntry(entry, expiry, windowDays));
+    if (expiry.kind !== "valid") {
+      inside += 1;
+      io.stderr.write(`WARN ${entry.relativePath}: ${expiry.text} (${usedBy(entry)})\n`);
+    }
+  }
+  if (within !== undefined && inside > 0) {
+    io.stderr.write(`${dir}: ${inside} certificate${inside === 1 ? "" : "s"} expire${inside === 1 ? "s" : ""} within ${windowDays} days or expired\n`);
+    return 1;
   }
   return 0;
 }
@@ -60,7 +101,7 @@ type Expiry =
   | { readonly kind: "expiring"; readonly text: string }
   | { readonly kind: "expired"; readonly text: string };
 
-function expiryOf(entry: InventoryEntry, now: Date): Expiry {
+function expiryOf(entry: InventoryEntry, now: Date, windowDays: number): Expiry {
   const leftMs = entry.certificate.notAfter.getTime() - now.getTime();
   const notAfter = isoSeconds(entry.certificate.notAfter);
   if (leftMs <= 0) {
@@ -69,23 +110,34 @@ function expiryOf(entry: InventoryEntry, now: Date): Expiry {
   }
   const days = Math.floor(leftMs / DAY_MS);
   const text = `expires in ${days} day${days === 1 ? "" : "s"}, on ${notAfter}`;
-  return days < EXPIRY_WARNING_DAYS ? { kind: "expiring", text } : { kind: "valid", text };
+  return leftMs <= windowDays * DAY_MS ? { kind: "expiring", text } : { kind: "valid", text };
 }
 
-function describeEntry(entry: InventoryEntry, expiry: Expiry): string {
+function describeEntry(entry: InventoryEntry, expiry: Expiry, windowDays: number): string {
   const certificate = entry.certificate;
-  const marker = expiry.kind === "valid" ? "" : `  WARN ${expiry.kind === "expired" ? "expired" : `expires within ${EXPIRY_WARNING_DAYS} days`}`;
+  const marker = expiry.kind === "valid" ? "" : `  WARN ${expiry.kind === "expired" ? "expired" : `expires within ${windowDays} days`}`;
   return [
     "",
     entry.relativePath,
     `  used by:     ${usedBy(entry)}`,
     `  subject:     ${certificate.subject}`,
     `  issuer:      ${certificate.issuer}`,
+    `  serial:      ${certificate.x509.serialNumber.toLowerCase()}`,
+    `  key:         ${describeKey(certificate)}`,
     `  sha256:      ${certificate.fingerprintSha256}`,
+    `  sha1:        ${certificate.thumbprintSha1.toString("hex")}`,
+    `  ski:         ${certificate.subjectKeyIdentifier?.toString("hex") ?? "(none)"}`,
     `  not before:  ${isoSeconds(certificate.notBefore)}`,
     `  not after:   ${isoSeconds(certificate.notAfter)} (${expiry.text.replace(/, on .*$/, "")})${marker}`,
     "",
   ].join("\n");
+}
+
+/** `RSA 2048 bits`, `EC P-256 (256 bits)`. */
+function describeKey(certificate: ConfiguredCertificate): string {
+  const curve = certificate.publicKey.asymmetricKeyDetails?.namedCurve;
+  const type = certificate.keyType.toUpperCase();
+  return curve === undefined ? `${type} ${certificate.keyBits} bits` : `${type} ${curve} (${certificate.keyBits} bits)`;
 }
 
 function usedBy(entry: InventoryEntry): string {

@@ -1,4 +1,5 @@
 /** The `wss-gateway` command: one subcommand per file in src/cli/. */
+import { asksForHelp, packageVersion } from "./help.js";
 import { processIo, USAGE_ERROR, type CommandIo } from "./io.js";
 
 type Command = (argv: string[], io: CommandIo) => Promise<number>;
@@ -12,7 +13,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   certs: async () => (await import("./certs.js")).runCerts,
 };
 
+/** Usage of the commands that do not print their own on --help. */
+const HELP: Record<string, () => Promise<string>> = {
+  serve: async () => (await import("./help.js")).SERVE_USAGE,
+  "check-config": async () => (await import("./check-config.js")).CHECK_CONFIG_USAGE,
+  "hash-password": async () => (await import("./hash-password.js")).HASH_PASSWORD_USAGE,
+  sign: async () => (await import("./sign.js")).SIGN_USAGE,
+  certs: async () => (await import("./certs.js")).CERTS_USAGE,
+};
+
 const USAGE = `usage: wss-gateway <command> [options]
+       wss-gateway <command> --help
+       wss-gateway --version
 
 commands:
   serve [--config DIR] [--port N] [--host H] [--store URL] [--replay-cache URL] [--workers N]
@@ -23,19 +35,33 @@ commands:
                               sign / add tokens to an envelope read on stdin
   explain [--config DIR] --user NAME [--password P] [--policy NAME] FILE
                               run the whole decision on a saved request, step by step
-  certs [DIR]                 list configured certificates, fingerprints and expiry
+  certs [DIR] [--expiring-within DAYS]
+                              list configured certificates, fingerprints and expiry
 `;
 
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    if (name === undefined) {
+      io.stderr.write(`wss-gateway: missing command\n${USAGE}`);
+      return USAGE_ERROR;
+    }
     io.stdout.write(USAGE);
-    return name === undefined ? USAGE_ERROR : 0;
+    return 0;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.stdout.write(`${packageVersion()}\n`);
+    return 0;
   }
   const load = COMMANDS[name];
   if (!load) {
     io.stderr.write(`wss-gateway: unknown command ${name}\n${USAGE}`);
     return USAGE_ERROR;
+  }
+  const help = HELP[name];
+  if (help !== undefined && asksForHelp(rest)) {
+    io.stdout.write(await help());
+    return 0;
   }
   return (await load())(rest, io);
 }

@@ -74,6 +74,17 @@ function opensslFingerprint(certPath: string): string {
   return output.trim().split("=")[1]!.replaceAll(":", "").toLowerCase();
 }
 
+/** The value of one `openssl x509 -noout` field, lowercase hex without colons. */
+function openssl(certPath: string, ...args: string[]): string {
+  const output = execFileSync("openssl", ["x509", "-in", certPath, "-noout", ...args], { encoding: "utf8" });
+  return output.trim().split("=")[1]!.replaceAll(":", "").toLowerCase();
+}
+
+function opensslSki(certPath: string): string {
+  const output = execFileSync("openssl", ["x509", "-in", certPath, "-noout", "-ext", "subjectKeyIdentifier"], { encoding: "utf8" });
+  return output.trim().split("\n")[1]!.trim().replaceAll(":", "").toLowerCase();
+}
+
 function iso(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
@@ -90,7 +101,11 @@ test("lists each configured certificate with its user, subject, issuer, openssl'
         '  used by:     profile "Partner certificate" (certificate)',
         "  subject:     CN=partner.soap, O=Partner Inc",
         "  issuer:      CN=partner.soap, O=Partner Inc",
+        `  serial:      ${openssl(partner.certPath, "-serial")}`,
+        "  key:         EC prime256v1 (256 bits)",
         `  sha256:      ${opensslFingerprint(partner.certPath)}`,
+        `  sha1:        ${openssl(partner.certPath, "-fingerprint", "-sha1")}`,
+        `  ski:         ${opensslSki(partner.certPath)}`,
         `  not before:  ${partnerNotBefore}`,
         `  not after:   ${partnerNotAfter} (expires in 400 days)`,
         "",
@@ -112,6 +127,8 @@ test("a certificate expiring within 30 days is flagged WARN on stdout and stderr
         '  used by:     profile "Partner certificate" (CA certificate)',
         "  subject:     CN=Partner CA, O=Partner Inc",
         "  issuer:      CN=Partner CA, O=Partner Inc",
+        `  serial:      ${openssl(ca.certPath, "-serial")}`,
+        "  key:         EC prime256v1 (256 bits)",
         `  sha256:      ${opensslFingerprint(ca.certPath)}`,
       ].join("\n"),
     ),
@@ -156,7 +173,39 @@ test("an invalid configuration exits 1 listing every problem as file:line: field
 test("bad arguments exit 2 with the usage", async () => {
   const result = run(["--all"]);
   assert.equal(await result.code, 2);
-  assert.equal(result.stderr(), "usage: wss-gateway certs [DIR]\n");
+  assert.match(result.stderr(), /^certs: Unknown option '--all'[^\n]*\nusage: wss-gateway certs \[DIR\] \[--expiring-within DAYS\]\n/);
+  const days = run([configDir, "--expiring-within", "soon"]);
+  assert.equal(await days.code, 2);
+  assert.match(days.stderr(), /^certs: --expiring-within: expected a whole number of days, got soon\n/);
+});
+
+test("--expiring-within DAYS exits 1 when a certificate is inside the window (the CA expires in 10 days, the client expired)", async () => {
+  const five = run([configDir, "--expiring-within", "5"]);
+  assert.equal(await five.code, 1, "the expired client certificate is inside any window");
+  assert.ok(five.stderr().endsWith(`${configDir}: 1 certificate expires within 5 days or expired\n`), five.stderr());
+  const eleven = run([configDir, "--expiring-within", "11"]);
+  assert.equal(await eleven.code, 1);
+  assert.ok(eleven.stderr().endsWith(`${configDir}: 2 certificates expire within 11 days or expired\n`), eleven.stderr());
+  assert.ok(eleven.stdout().includes("(expires in 10 days)  WARN expires within 11 days\n"), eleven.stdout());
+});
+
+test("--expiring-within: none inside the window → exit 0", async () => {
+  const dir = makeConfigDir(
+    { profiles: "profiles:\n  - name: P\n    type: x509\n    bind_session: true\n    run_as_user: alice\n    certificate: certs/partner.pem\n" },
+    { "certs/partner.pem": partner.certPem },
+  );
+  const result = run([dir, "--expiring-within", "399"]);
+  assert.equal(await result.code, 0, result.stderr());
+  assert.equal(result.stderr(), "");
+  const later = run([dir, "--expiring-within", "401"]);
+  assert.equal(await later.code, 1);
+});
+
+test("--help prints the usage on stdout and exits 0", async () => {
+  const result = run(["--help"]);
+  assert.equal(await result.code, 0);
+  assert.ok(result.stdout().startsWith("usage: wss-gateway certs [DIR] [--expiring-within DAYS]\n"));
+  assert.equal(result.stderr(), "");
 });
 
 test("the wss-gateway command runs certs on the demo configuration", () => {
