@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   sign: async () => (await import("./sign.js")).runSign,
   explain: async () => (await import("./explain.js")).runExplain,
   certs: async () => (await import("./certs.js")).runCerts,
+  call: async () => (await import("./call.js")).runCall,
 };
 
 /** Usage of the commands that do not print their own on --help. */
@@ -33,10 +34,13 @@ commands:
   hash-password               read a password on stdin, print a $scrypt$ hash
   sign [--key F --cert F] [--username U --password P [--digest]] [--timestamp SECONDS]
                               sign / add tokens to an envelope read on stdin
-  explain [--config DIR] --user NAME [--password P] [--policy NAME] FILE
+  explain [--config DIR] --user NAME [--password P | --digest-token T [--de-time S]] [--policy NAME] FILE
                               run the whole decision on a saved request, step by step
   certs [DIR] [--expiring-within DAYS]
                               list configured certificates, fingerprints and expiry
+  call --policy NAME --url WSDL_URL --table T --operation OP (--data JSON | --file F)
+       [--config DIR] [--endpoint URL] [--soap12] [--json] [--insecure]
+                              call a remote SOAP service secured per an outbound policy
 `;
 
 export async function main(argv: string[], io: CommandIo = processIo): Promise<number> {

@@ -60,6 +60,14 @@ function checkProfiles(
   sink: ProblemSink,
 ): void {
   const directions = profileDirections(profiles, policies);
+  const typeOf = new Map(profiles.profiles.map((p) => [p.name, p.type]));
+  policies.policies.forEach((policy, index) => {
+    if (policy.type !== "outbound") return;
+    for (const type of ["x509", "username"] as const) {
+      const listed = policy.profiles.filter((name) => typeOf.get(name) === type);
+      if (listed.length > 1) sink.report("policies", ["policies", index, "profiles"], `an outbound policy applies at most one ${type} profile (got ${listed.join(", ")})`);
+    }
+  });
   const where = (direction: Direction) => `the profile is used by ${direction === "outbound" ? "an outbound policy" : "inbound requests"}`;
   profiles.profiles.forEach((profile, index) => {
     const used = directions.get(profile.name) ?? new Set<Direction>(["inbound"]);

@@ -33,6 +33,7 @@ export async function startTestGateway(
     watchConfig?: boolean;
     /** A --metrics-port listener on a free loopback port (/metrics, /readyz, /admin/). */
     metricsListener?: boolean;
+    tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   } = {},
 ): Promise<TestGateway> {
   const configDir = options.configDir ?? makeConfigDir(options.files ?? {}, options.extra);
@@ -55,6 +56,7 @@ export async function startTestGateway(
     logger,
     watchConfig: options.watchConfig,
     metricsListener: options.metricsListener ? { port: 0, host: "127.0.0.1" } : undefined,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   const rawLog = () => chunks.join("");
   return {

@@ -21,13 +21,14 @@ export function makeIssuedCertificate(
   dir: string,
   name: string,
   issuer: TestCertificate,
-  options: { readonly key: TestKeyKind; readonly subject?: string; readonly days?: number },
+  options: { readonly key: TestKeyKind; readonly subject?: string; readonly days?: number; readonly subjectAltName?: string },
 ): TestCertificate {
   const keyPath = join(dir, `${name}.key`);
   const csrPath = join(dir, `${name}.csr`);
   const certPath = join(dir, `${name}.pem`);
   const extPath = join(dir, `${name}.ext`);
-  writeFileSync(extPath, "subjectKeyIdentifier = hash\nbasicConstraints = CA:false\n");
+  const san = options.subjectAltName ? `subjectAltName = ${options.subjectAltName}\n` : "";
+  writeFileSync(extPath, `subjectKeyIdentifier = hash\nbasicConstraints = CA:false\n${san}`);
   openssl(["genpkey", ...KEY_ARGS[options.key], "-out", keyPath]);
   openssl(["req", "-new", "-key", keyPath, "-subj", options.subject ?? `/CN=${name}`, "-out", csrPath]);
   openssl([
