@@ -36,8 +36,9 @@ export function buildOutboundPolicies(
   const profileIndex = new Map(files.profiles.profiles.map((entry, index) => [entry.name, index]));
   const built = new Map<string, OutboundProfile | undefined>();
   const profileNamed = (name: string): OutboundProfile | undefined => {
+    const index = profileIndex.get(name);
+    if (index === undefined) return undefined; // reported by src/config/references.ts (or profiles.yaml failed)
     if (!built.has(name)) {
-      const index = profileIndex.get(name)!;
       built.set(name, buildOutboundProfile(files.profiles.profiles[index]!, ["profiles", index], context, certificates));
     }
     return built.get(name);

@@ -169,7 +169,8 @@ describe("wss-gateway call against this gateway over HTTPS with mutual TLS", () 
     const line = gateway
       .logLines()
       .map((l) => l.audit as Record<string, unknown> | undefined)
-      .findLast((audit) => audit?.operation === "insert" && audit.status === 200);
+      .filter((audit) => audit?.operation === "insert" && audit.status === 200)
+      .at(-1);
     assert.ok(line);
     return line;
   }
