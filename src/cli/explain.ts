@@ -35,7 +35,8 @@ import { selectOperation } from "../pipeline/select-operation.js";
 import { checkNamedPolicy, checkWsSecurity } from "../pipeline/ws-security.js";
 import { openReplayCache } from "../replay/open.js";
 import { elementChildren, readEnvelope, type SoapEnvelope } from "../soap/envelope.js";
-import { FAULTS, faultString, type FaultId } from "../soap/faults.js";
+import { FAULTS, faultString, type FaultId, type FaultParams } from "../soap/faults.js";
+import { checkMustUnderstand } from "../soap/header-blocks.js";
 import { xmlParser } from "../xml/parse.js";
 import { tableNamespace } from "../xml/ns.js";
 import type { ProfileOutcome, WssDecision } from "../wss/types.js";
@@ -53,7 +54,7 @@ export const EXPLAIN_UNREADABLE = 3;
 type Verdict =
   | { readonly kind: "admitted"; readonly operation: string; readonly table: string; readonly sessionUser: string }
   | { readonly kind: "http-error"; readonly status: number }
-  | { readonly kind: "soap-fault"; readonly fault: FaultId; readonly params?: { operation?: string; table?: string; detail?: string } };
+  | { readonly kind: "soap-fault"; readonly fault: FaultId; readonly params?: FaultParams };
 
 export async function runExplain(argv: string[], io: CommandIo): Promise<number> {
   let parsed;
@@ -186,6 +187,15 @@ async function explainRequest(input: ExplainInput): Promise<Verdict> {
   if (envelope.kind === "malformed") {
     print(`1. XML safety and envelope: refused: ${envelope.reason}`);
     return { kind: "soap-fault", fault: "malformed" };
+  }
+  const headers = checkMustUnderstand(envelope.envelope);
+  if (headers.kind === "malformed") {
+    print(`1. XML safety and envelope: refused: ${headers.reason}`);
+    return { kind: "soap-fault", fault: "malformed" };
+  }
+  if (headers.kind === "not-understood") {
+    print(`1. XML safety and envelope: refused: header ${headers.header.qname} must be understood and the gateway does not process it`);
+    return { kind: "soap-fault", fault: "mustUnderstand", params: { header: headers.header } };
   }
   print(`1. XML safety and envelope: SOAP ${envelope.envelope.version} envelope, ok`);
   const table = input.table ?? tableOfRequest(config, envelope.envelope);

@@ -189,6 +189,17 @@ describe("explain", () => {
     assert.ok(stdout.endsWith('result: refused: HTTP 400 SOAP fault Client "Malformed SOAP request"\n'), stdout);
   });
 
+  test("a header block for us with mustUnderstand=1 that the gateway does not process → MustUnderstand fault", async () => {
+    const xml = envelope("incident", "get", "<sys_id>x</sys_id>").replace(
+      "<soapenv:Header/>",
+      `<soapenv:Header><tr:Trace xmlns:tr="urn:t" soapenv:mustUnderstand="1"/></soapenv:Header>`,
+    );
+    const { status, stdout } = await explain([...BASIC, saveRequest(xml)]);
+    assert.equal(status, 1);
+    assert.ok(stdout.includes("1. XML safety and envelope: refused: header tr:Trace must be understood"), stdout);
+    assert.ok(stdout.endsWith('result: refused: HTTP 500 SOAP fault MustUnderstand "Header not understood: tr:Trace"\n'), stdout);
+  });
+
   test("operation namespace of an unpublished table → 404", async () => {
     const { status, stdout } = await explain([...BASIC, saveRequest(envelope("sys_user", "get", ""))]);
     assert.equal(status, 1);
