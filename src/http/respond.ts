@@ -7,6 +7,7 @@ import type Koa from "koa";
 import { randomUUID } from "node:crypto";
 import { SoapFault } from "../soap/faults.js";
 import { serializeFault, soapContentType } from "../soap/response.js";
+import { resolveClient } from "./forwarded.js";
 import type { GatewayServices } from "./services.js";
 import type { GatewayResponse, RequestState } from "./state.js";
 import { recordRequestMetrics } from "../observability/metrics.js";
@@ -18,13 +19,19 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
   return async (ctx, next) => {
     const incomingId = ctx.get("X-Request-Id");
     const requestId = REQUEST_ID.test(incomingId) ? incomingId : randomUUID();
-    const clientAddress = ctx.req.socket.remoteAddress ?? "unknown";
+    const config = services.configs.current();
+    const client = resolveClient(
+      { peer: ctx.req.socket.remoteAddress ?? "unknown", encrypted: "encrypted" in ctx.req.socket, headers: ctx.req.headers },
+      config.gateway.trustedProxies,
+    );
+    const clientAddress = client.address;
     const state: RequestState = {
       requestId,
       clientAddress,
+      client,
       startedAt: process.hrtime.bigint(),
-      config: services.configs.current(),
-      audit: { requestId, clientAddress, method: ctx.method, path: ctx.path },
+      config,
+      audit: { requestId, clientAddress, ...(client.peer !== clientAddress ? { proxyAddress: client.peer } : {}), method: ctx.method, path: ctx.path },
     };
     Object.assign(ctx.state, state);
     try {

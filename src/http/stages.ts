@@ -13,6 +13,7 @@ import { parseSoapEnvelope } from "../pipeline/parse-envelope.js";
 import { authenticateBasic, unauthorizedResponse } from "../pipeline/basic-auth.js";
 import { verifiedClientCertificateFingerprint } from "../auth/client-certificate.js";
 import { describeService } from "../pipeline/describe-service.js";
+import { publicBaseUrl } from "./forwarded.js";
 import { checkShadowPolicy, checkWsSecurity } from "../pipeline/ws-security.js";
 import { recordShadowDecision } from "../observability/metrics.js";
 import { shadowFaultLabel } from "../wss/shadow.js";
@@ -124,7 +125,7 @@ export const describeServiceStage = stage((ctx) => {
     config: ctx.state.config,
     route,
     user: ctx.state.basicUser!,
-    endpointUrl: `${ctx.protocol}://${ctx.host}/${route.table.name}.do?SOAP`,
+    endpointUrl: `${publicBaseUrl(ctx.state.config.gateway.publicUrl, ctx.state.client)}/${route.table.name}.do?SOAP`,
   });
 });
 
@@ -153,7 +154,12 @@ export const wsSecurityStage = stage(async (ctx, services) => {
     return undefined;
   }
   audit.policy = decision.policy;
-  audit.profiles = decision.profiles.map((p) => ({ profile: p.profile, result: p.kind, reason: p.reason }));
+  audit.profiles = decision.profiles.map((p) => ({
+    profile: p.profile,
+    result: p.kind,
+    reason: p.reason,
+    ...(p.kind === "passed" && p.certificate !== undefined ? { certificate: p.certificate } : {}),
+  }));
   if (ctx.state.config.gateway.debug) services.logger.info({ requestId: ctx.state.requestId, steps: decision.steps }, "ws-security trace");
   if (decision.kind === "refused") {
     if (decision.credentialFailure) await countFailure(ctx, services, claimedUser, "ws-security");

@@ -10,6 +10,7 @@ import type { SoapFault } from "../soap/faults.js";
 import type { WssDecision } from "../wss/types.js";
 import type { ColumnAccess } from "../operations/index.js";
 import type { AuditRecord } from "../observability/audit.js";
+import type { ClientView } from "./forwarded.js";
 
 export type Route =
   | { readonly kind: "soap"; readonly table: TableDef }
@@ -46,7 +47,9 @@ export interface BasicUser {
 
 export interface RequestState {
   readonly requestId: string;
+  /** The client's address: the TCP peer, or behind a trusted proxy the forwarded one (src/http/forwarded.ts). */
   readonly clientAddress: string;
+  readonly client: ClientView;
   readonly startedAt: bigint;
   /** The configuration this request started under; a reload never changes it mid-request. */
   readonly config: GatewayConfig;

@@ -9,11 +9,15 @@ export interface ProfileAudit {
   readonly profile: string;
   readonly result: "passed" | "failed";
   readonly reason: string;
+  /** x509: SHA-256 fingerprint of the pinned certificate that verified (several are pinned during a rotation). */
+  readonly certificate?: string;
 }
 
 export interface AuditRecord {
   requestId: string;
   clientAddress: string;
+  /** The trusted proxy the request came through, when the client address is a forwarded one. */
+  proxyAddress?: string;
   method: string;
   path: string;
   basicUser?: string;
