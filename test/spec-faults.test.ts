@@ -42,10 +42,12 @@ test("the rights fault is the SPEC's template, a Client fault", { skip: specMiss
   assert.equal(FAULTS.insufficientRights.code, "Client");
 });
 
-test("SOAP faults carry HTTP 500 except Malformed SOAP request, which carries 400", () => {
+test("SOAP faults carry HTTP 500 except Malformed SOAP request (400) and Service temporarily unavailable (503)", () => {
   for (const [id, fault] of Object.entries(FAULTS)) {
-    assert.equal(fault.http, id === "malformed" ? 400 : 500, id);
+    assert.equal(fault.http, id === "malformed" ? 400 : id === "unavailable" ? 503 : 500, id);
   }
+  assert.equal(FAULTS.unavailable.string, "Service temporarily unavailable");
+  assert.equal(FAULTS.unavailable.code, "Server");
   assert.equal(FAULTS.malformed.string, "Malformed SOAP request");
 });
 

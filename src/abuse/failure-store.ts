@@ -43,6 +43,8 @@ export interface FailureStore {
   recordFailure(failure: CredentialFailure, settings: ThrottleSettings): Promise<void>;
   /** How many addresses and user names are refused right now (for /metrics; may be approximate). */
   blockedCounts(): Promise<BlockedCounts>;
+  /** Resolves when the store answers (for /readyz). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -60,6 +60,8 @@ export class FailureTracker implements FailureStore {
     return { addresses: this.addresses.blockedCount(nowMs), users: this.users.blockedCount(nowMs) };
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {}
 
   private nowMs(): number {

@@ -127,6 +127,10 @@ export class RedisFailureStore implements FailureStore {
     return { addresses, users };
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

@@ -12,6 +12,7 @@ import type { GatewayServices } from "./services.js";
 import type { GatewayResponse, RequestState } from "./state.js";
 import { recordRequestMetrics } from "../observability/metrics.js";
 import { refusalEntry } from "../admin/record-refusal.js";
+import { DependencyUnavailableError } from "../dependency.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -37,18 +38,29 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
     try {
       await next();
     } catch (error) {
-      ctx.state.audit.reason = `internal error: ${error instanceof Error ? error.message.slice(0, 200) : "unknown"}`;
-      ctx.state.response = {
-        kind: "soap-fault",
-        version: ctx.state.soapVersion ?? "1.1",
-        fault: error instanceof SoapFault ? error : new SoapFault("internal"),
-      };
+      ctx.state.response = failedResponse(ctx.state, error);
     }
     const response: GatewayResponse = ctx.state.response ?? { kind: "http-error", status: 404, message: "no such endpoint" };
     writeResponse(ctx, response);
     ctx.set("X-Request-Id", requestId);
     logAudit(ctx.state, services, ctx.status, response);
   };
+}
+
+/** Seconds a client is asked to wait after `Service temporarily unavailable`. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** What a stage's exception becomes: a dependency that failed is 503 (reported where it failed), anything else a 500. */
+function failedResponse(state: RequestState, error: unknown): GatewayResponse {
+  if (error instanceof DependencyUnavailableError) {
+    state.audit.reason = error.message.slice(0, 200);
+    if (state.route?.kind !== "soap") {
+      return { kind: "http-error", status: 503, message: "Service temporarily unavailable", headers: { "Retry-After": String(RETRY_AFTER_SECONDS) } };
+    }
+    return { kind: "soap-fault", version: state.soapVersion ?? "1.1", fault: new SoapFault("unavailable") };
+  }
+  state.audit.reason = `internal error: ${error instanceof Error ? error.message.slice(0, 200) : "unknown"}`;
+  return { kind: "soap-fault", version: state.soapVersion ?? "1.1", fault: error instanceof SoapFault ? error : new SoapFault("internal") };
 }
 
 /** Writes a settled response onto the Koa context (also used by the metrics/admin listener, src/http/ops-app.ts). */
@@ -61,6 +73,7 @@ export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, respo
       return;
     case "soap-fault":
       ctx.status = response.fault.definition.http;
+      if (ctx.status === 503) ctx.set("Retry-After", String(RETRY_AFTER_SECONDS));
       ctx.type = soapContentType(response.version);
       ctx.body = serializeFault(response.version, response.fault);
       return;

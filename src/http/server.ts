@@ -16,7 +16,10 @@ import { openReplayCache } from "../replay/open.js";
 import type { ReplayCache } from "../replay/types.js";
 import { CredentialCache } from "../auth/credential-cache.js";
 import { openFailureStore } from "../abuse/open-failure-store.js";
-import { failOpen } from "../abuse/fail-open.js";
+import { failClosed } from "../abuse/fail-closed.js";
+import { createDependencyReporter, reportingFailures } from "../observability/dependency-errors.js";
+import { ensureSchemaOrDefer } from "../store/deferred-schema.js";
+import { dependencyKind, type DependencyProbe } from "./readiness.js";
 import { createGatewayMetrics, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
@@ -84,20 +87,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const configs = new SwappableConfig(loadConfig(options.configDir));
-  const store: Store = await openStore(options.store ?? "sqlite:data/gateway.db");
-  await store.ensureTables([...configs.current().tables.values()]);
-  const replayCache: ReplayCache = await openReplayCache(options.replayCache ?? "memory", clock);
+  const storeUrl = options.store ?? "sqlite:data/gateway.db";
+  const replayCacheUrl = options.replayCache ?? "memory";
+  // A store or Redis that is unreachable now does not stop the start (SPEC §1): /readyz names it, requests get 503.
+  const rawStore = await ensureSchemaOrDefer(await openStore(storeUrl), [...configs.current().tables.values()], (error) =>
+    logger.error({ dependency: "store", reason: error.reason }, "store unreachable at start: serving 503 until it is back; tables are created then"),
+  );
+  const rawReplayCache: ReplayCache = await openReplayCache(replayCacheUrl, clock);
   // The throttle counts in the replay cache's Redis when there is one, so workers and instances count together.
-  const failureStore = await openFailureStore(options.replayCache ?? "memory", clock, { redisKeyPrefix: options.throttleKeyPrefix });
+  const failureStore = await openFailureStore(replayCacheUrl, clock, { redisKeyPrefix: options.throttleKeyPrefix });
   const metrics = createGatewayMetrics({
     currentConfig: () => configs.current(),
     now: () => clock.now(),
-    replayCacheSize: () => replayCache.size(),
+    replayCacheSize: () => rawReplayCache.size(),
     blockedCounts: () => failureStore.blockedCounts(),
   }, options.metricsScope);
-  const throttle = failOpen(failureStore, { logger, clock, countUnavailable: (operation) => recordThrottleStoreUnavailable(metrics, operation) });
+  const reporter = createDependencyReporter({ logger, metrics, clock });
+  // Failures are reported where they happen and reach the pipeline as DependencyUnavailableError (503).
+  const store: Store = reportingFailures(rawStore, "store", reporter, ["ping", "close"], () => false);
+  const replayCache: ReplayCache = reportingFailures(rawReplayCache, "replay cache", reporter, ["size", "ping", "close"]);
+  const throttle = failClosed(failureStore, { reporter, countUnavailable: (operation) => recordThrottleStoreUnavailable(metrics, operation) });
   const admin = new AdminRecorder(metrics, () => clock.now().getTime());
-  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin };
+  const dependencies: DependencyProbe[] = [
+    { dependency: "store", kind: dependencyKind(storeUrl), ping: () => rawStore.ping() },
+    { dependency: "replay cache", kind: dependencyKind(replayCacheUrl), ping: () => rawReplayCache.ping() },
+    { dependency: "throttle store", kind: dependencyKind(replayCacheUrl), ping: () => failureStore.ping() },
+  ];
+  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies };
   if (!configs.current().gateway.strictSecurity) {
     logger.warn("strict_security is false: any authenticated user may use any published table");
   }
@@ -154,7 +170,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
       const [drained] = await Promise.all([connections.drain(graceMs), ops?.close(graceMs)]);
       if (drained.kind === "forced") logger.warn({ connections: drained.connections }, "shutdown grace period over; connections dropped");
-      await replayCache.close();
+      await rawReplayCache.close();
       await throttle.close();
       await store.close();
       metrics.close();

@@ -8,6 +8,7 @@ import type { CredentialCache } from "../auth/credential-cache.js";
 import type { FailureStore } from "../abuse/failure-store.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { AdminRecorder } from "../admin/snapshot.js";
+import type { DependencyProbe } from "./readiness.js";
 
 /** Holds the current configuration; a reload swaps the reference atomically. */
 export interface ConfigHolder {
@@ -27,4 +28,6 @@ export interface GatewayServices {
   readonly metrics: GatewayMetrics;
   /** What the admin console shows of this process: refused requests, rates, last reload (src/admin/). */
   readonly admin: AdminRecorder;
+  /** The dependencies a request needs, as /readyz checks them. */
+  readonly dependencies: readonly DependencyProbe[];
 }

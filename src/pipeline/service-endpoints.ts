@@ -1,22 +1,20 @@
 /**
- * Stage: /healthz (liveness), /readyz (store reachable, configuration
- * loaded), /metrics (Prometheus; with `serve --workers N`, every worker's).
+ * Stage: /healthz (liveness), /readyz (configuration loaded, and the store,
+ * replay cache and throttle store answering: http/readiness.ts), /metrics (Prometheus; with `serve --workers N`, every worker's).
  */
 import type { GatewayConfig } from "../config/types.js";
 import type { GatewayServices } from "../http/services.js";
 import type { GatewayResponse, Route } from "../http/state.js";
+import { checkReadiness } from "../http/readiness.js";
 
 export async function serviceEndpoint(route: Route, config: GatewayConfig, services: GatewayServices): Promise<GatewayResponse | undefined> {
   switch (route.kind) {
     case "healthz":
       return text(200, "ok\n");
     case "readyz": {
-      try {
-        await services.store.ping();
-      } catch {
-        return text(503, "store unreachable\n");
-      }
-      return text(200, `ready: ${config.tables.size} tables published\n`);
+      const readiness = await checkReadiness(services.dependencies);
+      const body = `${readiness.lines.join("\n")}\nconfiguration: ok, ${config.tables.size} tables published\n`;
+      return readiness.ready ? text(200, `ready\n${body}`) : text(503, `not ready\n${body}`);
     }
     case "metrics": {
       const scrape = await services.metrics.scrape();

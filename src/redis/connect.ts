@@ -1,8 +1,10 @@
 /**
  * One Redis connection for a gateway component (replay cache, throttle).
  * Commands never queue while the connection is down and time out quickly, so
- * an outage surfaces as rejected commands that each caller handles by its
- * own policy (the replay cache fails closed, the throttle fails open).
+ * an outage surfaces as rejected commands, which the gateway answers with
+ * 503 (src/dependency.ts). A Redis that is unreachable at start does not stop
+ * the gateway (SPEC §1): the client keeps reconnecting in the background
+ * (ioredis' back-off, at most every 2 s) and commands fail until it is back.
  */
 import { Redis } from "ioredis";
 
@@ -17,11 +19,8 @@ export async function connectRedis(url: string, options: { readonly commandTimeo
   redis.on("error", () => {
     // Connection errors surface as rejected commands; the listener keeps them from being unhandled.
   });
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw error;
-  }
+  await redis.connect().catch(() => {
+    // Unreachable now: ioredis reconnects by itself; /readyz reports it meanwhile.
+  });
   return redis;
 }

@@ -11,6 +11,7 @@ export function checkOnlyReplayCache(cache: ReplayCache): ReplayCache {
     remember: async (key) => ((await cache.seen(key)) ? "replayed" : "first-use"),
     seen: (key) => cache.seen(key),
     size: () => cache.size(),
+    ping: () => cache.ping(),
     close: async () => {},
   };
 }

@@ -65,6 +65,8 @@ export class MemoryReplayCache implements ReplayCache {
     return this.expiresAtMs.size;
   }
 
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> {
     this.expiresAtMs.clear();
   }

@@ -43,6 +43,10 @@ export class RedisReplayCache implements ReplayCache {
     return count;
   }
 
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

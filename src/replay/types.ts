@@ -13,5 +13,7 @@ export interface ReplayCache {
   seen(key: string): Promise<boolean>;
   /** Entries currently held (for /metrics); may be approximate for shared caches. */
   size(): Promise<number>;
+  /** Resolves when the cache answers (for /readyz). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -60,6 +60,8 @@ export const FAULTS = {
   /** A bad operation, field, value or query: the detail names the problem. */
   badRequest: { string: "{detail}", code: "Client", http: 500 },
   internal: { string: "Internal error", code: "Server", http: 500 },
+  /** A dependency (store, replay cache) is down or the request is over the admission limits: 503 with Retry-After. */
+  unavailable: { string: "Service temporarily unavailable", code: "Server", http: 503 },
 } as const satisfies Record<string, FaultDefinition>;
 
 export type FaultId = keyof typeof FAULTS;

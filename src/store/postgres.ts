@@ -4,6 +4,7 @@
  * so PostgreSQL itself keeps concurrent transactions apart.
  */
 import pg from "pg";
+import { DependencyUnavailableError, errorReason } from "../dependency.js";
 import type { ColumnType, TableDef } from "../config/types.js";
 import {
   addColumnSql,
@@ -40,6 +41,56 @@ const POSTGRES_COLUMN_TYPES: Record<ColumnType, string> = {
   datetime: "TEXT",
 };
 
+/** How long a request waits for a connection (a new one, or a free one of the pool). */
+const CONNECT_TIMEOUT_MS = 2_000;
+/** How long one statement may take, enforced by the client (a frozen server) and by the server. */
+const QUERY_TIMEOUT_MS = 5_000;
+
+/**
+ * SQLSTATE classes of a server that cannot serve now: 08 connection
+ * exception, 53 insufficient resources, 57 operator intervention (shutdown,
+ * cannot connect now, statement timeout), 58 system error. Any other SQLSTATE
+ * is a real SQL error; an error without one (refused, reset, timed out,
+ * terminated) is a connection that failed.
+ */
+const UNAVAILABLE_SQLSTATE_CLASSES = new Set(["08", "53", "57", "58"]);
+
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  const isSqlState = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code);
+  return !isSqlState || UNAVAILABLE_SQLSTATE_CLASSES.has(code.slice(0, 2));
+}
+
+/** A store failure as the pipeline sees it: unavailable (503), or the error itself. */
+function classify(error: unknown): unknown {
+  if (error instanceof DependencyUnavailableError) return error;
+  return isUnavailable(error) ? new DependencyUnavailableError("store", errorReason(error)) : error;
+}
+
+/** One statement on `client`; a failure of the server or the connection rejects with DependencyUnavailableError. */
+async function query(client: pg.PoolClient, text: string | pg.QueryConfig | pg.QueryArrayConfig, values?: unknown[]): Promise<pg.QueryResult> {
+  try {
+    return await client.query(text as string, values);
+  } catch (error) {
+    throw classify(error);
+  }
+}
+
+/**
+ * After a failed transaction: a connection that failed is returned as the
+ * error that discards it (the server rolls back what it leaves); otherwise
+ * the transaction is rolled back and the connection reused.
+ */
+async function rollbackUnlessBroken(client: pg.PoolClient, error: unknown): Promise<Error | undefined> {
+  if (error instanceof DependencyUnavailableError) return error;
+  try {
+    await client.query("ROLLBACK");
+    return undefined;
+  } catch (rollbackError) {
+    return rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+  }
+}
+
 /** Serializes concurrent ensureTables calls from several instances. */
 const SCHEMA_LOCK_KEY = 0x77737367; // "wssg"
 
@@ -73,47 +124,72 @@ export class PostgresStore implements Store {
   private constructor(private readonly pool: pg.Pool) {}
 
   static open(url: string): PostgresStore {
-    const pool = new pg.Pool({ connectionString: url });
+    const pool = new pg.Pool({
+      connectionString: url,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      statement_timeout: QUERY_TIMEOUT_MS,
+    });
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
     pool.on("error", () => undefined);
     return new PostgresStore(pool);
   }
 
+  /**
+   * Connection failures and timeouts reject with DependencyUnavailableError.
+   * A connection that failed or timed out is discarded, not rolled back (the
+   * server rolls back a transaction whose connection is gone). Should the
+   * COMMIT itself time out, the outcome is unknown to us: the client gets 503.
+   */
   async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     const tx = new PostgresTransaction(client);
+    let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
+      await query(client, "BEGIN");
       const result = await fn(tx);
       tx.end();
-      await client.query("COMMIT");
+      await query(client, "COMMIT");
       return result;
     } catch (error) {
       tx.end();
-      await client.query("ROLLBACK").catch(() => undefined);
+      broken = await rollbackUnlessBroken(client, error);
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
   async ensureTables(tables: readonly TableDef[]): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
+    let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
-      await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_KEY]);
+      await query(client, "BEGIN");
+      await query(client, "SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK_KEY]);
       for (const table of tables) await ensureTable(client, table);
-      await client.query("COMMIT");
+      await query(client, "COMMIT");
     } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      broken = await rollbackUnlessBroken(client, error);
       throw error;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
   async ping(): Promise<void> {
-    await this.pool.query("SELECT 1");
+    try {
+      await this.pool.query("SELECT 1");
+    } catch (error) {
+      throw classify(error);
+    }
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw classify(error);
+    }
   }
 
   async close(): Promise<void> {
@@ -122,16 +198,18 @@ export class PostgresStore implements Store {
 }
 
 async function ensureTable(client: pg.PoolClient, table: TableDef): Promise<void> {
-  await client.query(createTableSql(table, postgresDialect));
-  const result = await client.query<{ column_name: string; data_type: string }>(
+  await query(client, createTableSql(table, postgresDialect));
+  const result = await query(
+    client,
     "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
     [table.name],
   );
-  const existing = new Map(result.rows.map((row) => [row.column_name, row.data_type.toUpperCase()]));
+  const rows = result.rows as { column_name: string; data_type: string }[];
+  const existing = new Map(rows.map((row) => [row.column_name, row.data_type.toUpperCase()]));
   for (const column of tableColumns(table)) {
     const storedType = existing.get(column.name);
     const wantedType = postgresDialect.columnType(column.type);
-    if (storedType === undefined) await client.query(addColumnSql(table, column, postgresDialect));
+    if (storedType === undefined) await query(client, addColumnSql(table, column, postgresDialect));
     else if (storedType !== wantedType) {
       throw new Error(
         `table ${table.name}: column ${column.name} is stored as ${storedType}, but the configuration makes it ${column.type} (${wantedType})`,
@@ -178,13 +256,13 @@ class PostgresTransaction implements StoreTransaction {
 
   private async run(statement: SqlStatement): Promise<number> {
     this.assertActive();
-    const result = await this.client.query({ text: statement.text, values: [...statement.params] });
+    const result = await query(this.client, { text: statement.text, values: [...statement.params] });
     return result.rowCount ?? 0;
   }
 
   private async rows(statement: SqlStatement): Promise<unknown[][]> {
     this.assertActive();
-    const result = await this.client.query({ text: statement.text, values: [...statement.params], rowMode: "array" });
+    const result = await query(this.client, { text: statement.text, values: [...statement.params], rowMode: "array" });
     return result.rows as unknown[][];
   }
 

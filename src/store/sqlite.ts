@@ -4,6 +4,7 @@
  * two requests' transactions from interleaving on the one connection.
  */
 import Database from "better-sqlite3";
+import { DependencyUnavailableError } from "../dependency.js";
 import type { ColumnType, TableDef } from "../config/types.js";
 import { AsyncMutex } from "./mutex.js";
 import {
@@ -35,6 +36,19 @@ import {
 } from "./types.js";
 
 const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * SQLite result codes of a database that cannot serve now (locked by another
+ * process beyond busy_timeout, disk full or failing, file gone): the request
+ * gets 503, not 500. Their extended codes (SQLITE_IOERR_WRITE…) start the same.
+ */
+const UNAVAILABLE_CODES = ["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_NOMEM", "SQLITE_READONLY"];
+
+function classify(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && UNAVAILABLE_CODES.some((prefix) => code.startsWith(prefix))) return new DependencyUnavailableError("store", code);
+  return error;
+}
 
 /** SQLite's `PRAGMA synchronous` levels that keep WAL durable across process crashes. */
 export type SqliteSynchronous = "full" | "normal" | "extra";
@@ -105,7 +119,11 @@ export class SqliteStore implements Store {
     return this.mutex.runExclusive(async () => {
       this.assertOpen();
       const tx = new SqliteTransaction(this.db);
-      this.db.exec("BEGIN IMMEDIATE");
+      try {
+        this.db.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        throw classify(error);
+      }
       try {
         const result = await fn(tx);
         tx.end();
@@ -114,7 +132,7 @@ export class SqliteStore implements Store {
       } catch (error) {
         tx.end();
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
-        throw error;
+        throw classify(error);
       }
     });
   }

@@ -30,6 +30,7 @@ export const SHADOW_FAULT_IDS = {
   insufficientRights: "insufficient_rights",
   badRequest: "bad_request",
   internal: "unavailable",
+  unavailable: "unavailable",
 } as const satisfies Record<FaultId, string>;
 
 export type ShadowFault = (typeof SHADOW_FAULT_IDS)[FaultId] | "internal_error";

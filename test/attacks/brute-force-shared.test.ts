@@ -292,7 +292,7 @@ describe("the shared Redis fails mid-flight", { skip: "skip" in shared ? shared.
     if (redisServer.exitCode === null) redisServer.kill("SIGKILL");
   });
 
-  test("throttling fails open: requests are not crashed or refused, credentials are still checked, one warning is logged, every failed operation is counted", async () => {
+  test("the throttle store fails closed: wrong and right passwords alike get 503 + Retry-After (a guess learns nothing, nothing is written), one error line, every failed check counted", async () => {
     const instance = await startInstance(redisUrl, `wss-gateway-test:throttle:${randomUUID()}:`);
     try {
       assert.equal((await postFrom("127.0.1.30", instance, BOB_WRONG)).status, 401, "counted while Redis is up");
@@ -300,17 +300,23 @@ describe("the shared Redis fails mid-flight", { skip: "skip" in shared ? shared.
       redisServer.kill("SIGKILL");
       await exited;
 
-      for (let i = 0; i < 4; i++) assert.equal((await postFrom("127.0.1.30", instance, BOB_WRONG)).status, 401, `wrong password ${i + 1} is still refused`);
-      assert.equal((await postFrom("127.0.1.30", instance, ALICE, "INC-DURING-OUTAGE")).status, 200, "a right password is still admitted");
+      for (let i = 0; i < 4; i++) {
+        const answer = await postFrom("127.0.1.30", instance, BOB_WRONG);
+        assert.equal(answer.status, 503, `wrong password ${i + 1}: neither 401 nor admitted`);
+        assert.ok(Number(answer.retryAfter) > 0, "Retry-After");
+      }
+      assert.equal((await postFrom("127.0.1.30", instance, ALICE, "INC-DURING-OUTAGE")).status, 503, "a right password is not admitted unthrottled either");
+      assert.equal(lastAudit(instance).fault, "unavailable");
 
-      const warnings = instance.logLines().filter((line) => line.level === 40 && String(line.msg).startsWith("brute-force throttle store unavailable"));
-      assert.equal(warnings.length, 1, "warned once, not per request");
-      assert.equal(warnings[0]!.msg, "brute-force throttle store unavailable: throttling is not enforced until it is back (credentials are still checked)");
+      const errors = instance.logLines().filter((line) => line.level === 50 && line.dependency === "throttle store");
+      assert.equal(errors.length, 1, "logged once, not per request");
+      assert.equal(errors[0]!.msg, "throttle store unavailable: requests that need it get 503 Service temporarily unavailable");
       const text = await metricsText(instance);
-      // Per failed attempt: the address check, the user check and the record; for the success: two checks.
-      assert.match(text, /^wss_gateway_throttle_store_unavailable_total\{operation="check"\} 10$/m);
-      assert.match(text, /^wss_gateway_throttle_store_unavailable_total\{operation="record"\} 4$/m);
-      assert.match(text, /^wss_gateway_throttle_blocked\{scope="address"\} Nan$/m, "no number (prom-client writes NaN as Nan) rather than a false 0");
+      // Each request stops at the address check, before its body is read.
+      assert.match(text, /^wss_gateway_throttle_store_unavailable_total\{operation="check"\} 5$/m);
+      assert.match(text, /^wss_gateway_throttle_store_unavailable_total\{operation="record"\} 0$/m);
+      assert.match(text, /^wss_gateway_dependency_errors_total\{dependency="throttle_store"\} 5$/m);
+      assert.match(text, /^wss_gateway_throttle_blocked\{scope="address"\} NaN$/m, "no number rather than a false 0");
     } finally {
       await instance.gateway.close();
     }

@@ -8,6 +8,7 @@
  *   connection.send(postRequest("/incident.do?SOAP", body, headers));
  *   const response = await connection.nextResponse(); // undefined: closed without an answer
  */
+import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 
 export interface RawResponse {
@@ -100,4 +101,47 @@ export class RawConnection {
       else this.parsed.push(response);
     }
   }
+}
+
+export interface OneShotResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/**
+ * One request on a connection of its own (`Connection: close`): nothing is
+ * reused, so a test that blocked its event loop (a server started with
+ * execFileSync) never sends on a connection the server has meanwhile closed.
+ */
+export function requestOnNewConnection(
+  url: string,
+  path: string,
+  options: { readonly method?: string; readonly body?: string | Buffer; readonly headers?: Record<string, string>; readonly timeoutMs?: number } = {},
+): Promise<OneShotResponse> {
+  const target = new URL(path, url);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: options.method ?? (options.body === undefined ? "GET" : "POST"),
+        agent: false,
+        timeout: timeoutMs,
+        headers: { ...options.headers, Connection: "close" },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on("error", reject);
+    req.end(options.body);
+  });
 }

@@ -63,7 +63,13 @@ describe("Redis replay cache", { skip: "skip" in redis ? redis.skip : undefined 
     }
   });
 
-  test("an unreachable Redis fails closed: connect rejects", async () => {
-    await assert.rejects(RedisReplayCache.connect("redis://127.0.0.1:1"));
+  test("an unreachable Redis fails closed: the cache opens (serve starts, SPEC §1) and every call rejects", async () => {
+    const cache = await RedisReplayCache.connect("redis://127.0.0.1:1");
+    try {
+      await assert.rejects(cache.ping());
+      await assert.rejects(cache.remember("sig:unreachable", 60));
+    } finally {
+      await cache.close();
+    }
   });
 });

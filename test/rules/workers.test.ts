@@ -6,7 +6,7 @@
  * SIGHUP and SIGTERM, and replaces a worker that dies.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -50,9 +50,11 @@ describe("the primary's start-up and restart budget", () => {
     );
   });
 
-  test("workers that cannot start (replay cache unreachable) stop the primary: exit 1, not a restart loop", async () => {
-    const dbPath = join(mkdtempSync(join(tmpdir(), "wss-workers-db-")), "gateway.db");
-    const error = await spawnServe(["--config", makeConfigDir(), "--store", `sqlite:${dbPath}`, "--workers", "2", "--replay-cache", "redis://127.0.0.1:1"]).then(
+  test("workers that cannot start (a store file that cannot be created) stop the primary: exit 1, not a restart loop", async () => {
+    // An unreachable Redis or PostgreSQL does not stop a start (SPEC §1: /readyz says so); a store path under a file does.
+    const notADirectory = join(mkdtempSync(join(tmpdir(), "wss-workers-db-")), "file");
+    writeFileSync(notADirectory, "");
+    const error = await spawnServe(["--config", makeConfigDir(), "--store", `sqlite:${notADirectory}/gateway.db`, "--workers", "2", "--replay-cache", "redis://127.0.0.1:1"]).then(
       () => assert.fail("the primary must not report listening workers"),
       (failure: Error) => failure.message,
     );
