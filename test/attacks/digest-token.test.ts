@@ -6,9 +6,11 @@
  * ManualClock), and neither token nor secret in the log.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { computeDigestToken, digestTokenMessage } from "../../src/auth/digest-token.js";
 import { ManualClock } from "../../src/clock.js";
@@ -252,5 +254,55 @@ describe("max_age_seconds: DE_TIME is covered by the HMAC and bounded in age", (
     assert.ok(refused.stdout.includes("2. Basic auth: refused: digest token: wrong digest token\n"), refused.stdout);
     const basic = run(["--password", "admin-password"]);
     assert.ok(basic.stdout.includes("   sign-on: basic\n"), basic.stdout);
+  });
+});
+
+describe("docs/digest-token.md: the shell and Python examples, verbatim, against a gateway with max_age_seconds", () => {
+  const DOC = readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "digest-token.md"), "utf8");
+  const block = (language: string) => {
+    const start = DOC.indexOf("## Complete examples");
+    const match = new RegExp("```" + language + "\\n([\\s\\S]*?)\\n```").exec(DOC.slice(start));
+    assert.ok(match, `docs/digest-token.md: no ${language} example`);
+    return match[1]!;
+  };
+  let gateway: TestGateway;
+  let workDir: string;
+
+  before(async () => {
+    process.env[SECRET_ENV] = SECRET;
+    gateway = await startTestGateway({ files: { gateway: gatewayYaml("  max_age_seconds: 300\n"), users: USERS } });
+    workDir = mkdtempSync(join(tmpdir(), "wss-gateway-digest-doc-"));
+  });
+  after(async () => {
+    await gateway.close();
+    delete process.env[SECRET_ENV];
+  });
+
+  /** Runs without blocking this process: the gateway answering it runs here. */
+  const run = (command: string, args: string[], number: string) => {
+    writeFileSync(join(workDir, "insert.xml"), insert(number));
+    return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(command, args, { cwd: workDir, env: { ...process.env, GATEWAY: gateway.url, DIGEST_TOKEN_SECRET: SECRET }, stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk) => (stdout += chunk));
+      child.stderr.on("data", (chunk) => (stderr += chunk));
+      child.on("error", reject);
+      child.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+  };
+
+  test("the shell example (openssl + curl) signs on as admin: HTTP 200, written by admin", async () => {
+    const result = await run("bash", ["-e", "-c", block("sh")], "DOC-SH");
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, "200\n", readFileSync(join(workDir, "response.xml"), "utf8"));
+    assert.deepEqual(gateway.rows("incident").filter((r) => r.number === "DOC-SH").map((r) => r.sys_created_by), ["admin"]);
+  });
+
+  test("the Python example signs on as admin: HTTP 200, written by admin", async () => {
+    const result = await run("python3", ["-c", block("python")], "DOC-PY");
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^200\n/);
+    assert.deepEqual(gateway.rows("incident").filter((r) => r.number === "DOC-PY").map((r) => r.sys_created_by), ["admin"]);
   });
 });
