@@ -3,7 +3,7 @@
  * stages before it produced and adds its own typed result; a stage that
  * stops the request sets `response`, which only src/http/respond.ts writes.
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../xml/tree.js";
 import type { GatewayConfig, TableDef, UserAccount } from "../config/types.js";
 import type { SoapEnvelope, SoapVersion } from "../soap/envelope.js";
 import type { SoapFault } from "../soap/faults.js";

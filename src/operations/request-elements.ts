@@ -2,7 +2,7 @@
  * Reading an operation element's children (SPEC §4): unqualified, or in the
  * table's namespace; each value is text only. Anything else is a client fault.
  */
-import type { Element, Node } from "@xmldom/xmldom";
+import type { Element, Node } from "../xml/tree.js";
 import type { TableDef } from "../config/types.js";
 import { clientFault } from "../soap/faults.js";
 import { NS, tableNamespace } from "../xml/ns.js";

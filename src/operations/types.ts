@@ -1,5 +1,5 @@
 /** What an operation receives and answers (the contract of runOperation). */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../xml/tree.js";
 import type { Clock } from "../clock.js";
 import type { TableDef } from "../config/types.js";
 import type { Store } from "../store/types.js";

@@ -1,5 +1,5 @@
 /** Stage: the table operation, in one store transaction (SPEC §5 step 7), serialized as the SOAP response. */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../xml/tree.js";
 import type { Clock } from "../clock.js";
 import type { TableDef } from "../config/types.js";
 import { runOperation, type ColumnAccess } from "../operations/index.js";

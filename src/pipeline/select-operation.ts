@@ -3,7 +3,7 @@
  * the (verified) Body, in the table's namespace, naming one of the nine
  * operations of SPEC §4.
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../xml/tree.js";
 import { elementChildren, type SoapEnvelope } from "../soap/envelope.js";
 import { clientFault, type SoapFault } from "../soap/faults.js";
 import { isTableOperation } from "../operations/names.js";

@@ -5,7 +5,7 @@
  * position; the `body` returned is the very element that is later verified
  * and dispatched.
  */
-import type { Document, Element, Node } from "@xmldom/xmldom";
+import type { Document, Element, Node } from "../xml/tree.js";
 import { NS } from "../xml/ns.js";
 
 export type SoapVersion = "1.1" | "1.2";

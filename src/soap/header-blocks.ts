@@ -4,7 +4,7 @@
  * rule — a block for us with mustUnderstand 1/true that the gateway does not
  * process (anything but our wsse:Security) is a MustUnderstand fault.
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../xml/tree.js";
 import { NS, SOAP12_ROLE_NEXT, SOAP12_ROLE_ULTIMATE_RECEIVER, SOAP_ACTOR_NEXT } from "../xml/ns.js";
 import { elementChildren, soapNamespace, type SoapEnvelope, type SoapVersion } from "./envelope.js";
 

@@ -1,5 +1,5 @@
 /** Small DOM helpers for the WS-Security processors: select by namespace and local name, read text strictly. */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../xml/tree.js";
 import { elementChildren } from "../soap/envelope.js";
 
 const TEXT_NODE = 3;

@@ -6,7 +6,7 @@
  * entirely: nothing inside them counts (a signature there signs nothing for
  * us). Two blocks for us are ambiguous and refused.
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../xml/tree.js";
 import { elementChildren, type SoapEnvelope } from "../soap/envelope.js";
 import { isForThisReceiver } from "../soap/header-blocks.js";
 import { NS } from "../xml/ns.js";

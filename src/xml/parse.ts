@@ -1,18 +1,22 @@
 /**
  * The one XML parse of a request. Everything downstream (WS-Security, the
  * operation) works on this one tree: nothing parses the bytes a second time.
- * The parser sits behind `XmlParser` so that a faster implementation can
- * replace @xmldom/xmldom without touching the security rules.
+ *
+ * Bytes are decoded as UTF-8 (fatal decoder; a declared encoding other than
+ * UTF-8 is refused), then `tree-parser.ts` checks and builds the compact
+ * read-only tree of `tree.ts` in one pass, limits included. A refusal is
+ * explained in the order the checks were always reported in: the limits
+ * pre-scan's reason (`limits-scan.ts`: DOCTYPE, processing instruction,
+ * depth, element and attribute counts, ...), then an illegal character,
+ * then the parser's own. That costs the extra scans on refusals only.
  */
-import { DOMParser, type Document } from "@xmldom/xmldom";
 import { scanXmlLimits, type XmlLimits } from "./limits-scan.js";
+import { parseTree } from "./tree-parser.js";
+import type { TreeDocument } from "./tree.js";
 import { findIllegalXmlCharacter } from "./xml-characters.js";
-import { installXmldomRegExpCache } from "./xmldom-regexp-cache.js";
-
-installXmldomRegExpCache();
 
 export type ParseResult =
-  | { readonly kind: "parsed"; readonly document: Document; readonly text: string }
+  | { readonly kind: "parsed"; readonly document: TreeDocument; readonly text: string }
   | { readonly kind: "refused"; readonly reason: string };
 
 export interface XmlParser {
@@ -39,37 +43,19 @@ export function decodeUtf8Xml(bytes: Buffer | string): { kind: "text"; text: str
   return { kind: "text", text };
 }
 
-class XmldomParser implements XmlParser {
+class TreeParser implements XmlParser {
   parse(bytes: Buffer | string, limits: XmlLimits): ParseResult {
     const decoded = decodeUtf8Xml(bytes);
     if (decoded.kind === "refused") return decoded;
     const { text } = decoded;
+    const tree = parseTree(text, limits);
+    if (tree.kind === "parsed") return { kind: "parsed", document: tree.document, text };
     const scan = scanXmlLimits(text, limits);
     if (scan.kind === "refused") return scan;
     const illegal = findIllegalXmlCharacter(text);
     if (illegal !== undefined) return { kind: "refused", reason: illegal };
-    let problem: string | undefined;
-    const parser = new DOMParser({
-      locator: false,
-      onError: (level, message) => {
-        // xmldom's warnings are input it tolerates that XML forbids (unquoted or
-        // valueless attributes, ...), except a U+FFFD, which is plain text.
-        if (level === "warning" && String(message).startsWith("Unicode replacement character")) return;
-        problem ??= String(message).split("\n")[0]!.slice(0, 200);
-        throw new Error(problem);
-      },
-    });
-    let document: Document;
-    try {
-      document = parser.parseFromString(text, "text/xml");
-    } catch {
-      return { kind: "refused", reason: `not well-formed XML: ${problem ?? "parse error"}` };
-    }
-    if (problem !== undefined || !document.documentElement) {
-      return { kind: "refused", reason: `not well-formed XML: ${problem ?? "no root element"}` };
-    }
-    return { kind: "parsed", document, text };
+    return { kind: "refused", reason: `not well-formed XML: ${tree.reason}` };
   }
 }
 
-export const xmlParser: XmlParser = new XmldomParser();
+export const xmlParser: XmlParser = new TreeParser();

@@ -154,6 +154,20 @@ export class TreeElement implements Element {
     return children;
   }
 
+  /** The concatenated text and CDATA of the descendants (as DOM's `textContent`). */
+  get textContent(): string {
+    let text = "";
+    for (let node: ChildNode | null = this.firstChild; node; node = nextInSubtree(node, this)) {
+      if (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) text += node.data;
+    }
+    return text;
+  }
+
+  /** The descendant elements with this namespace and local name ("*" matches any), in document order. */
+  getElementsByTagNameNS(namespace: string | null, localName: string): TreeElement[] {
+    return elementsByName(this, namespace, localName);
+  }
+
   getAttribute(qualifiedName: string): string | null {
     const attributes = this.attributes;
     for (let i = 0; i < attributes.length; i++) if (attributes[i]!.name === qualifiedName) return attributes[i]!.value;
@@ -223,6 +237,10 @@ export class TreeCharacterData implements CharacterData {
     return this.data;
   }
 
+  get textContent(): string {
+    return this.data;
+  }
+
   appendChild(): never {
     return readOnly();
   }
@@ -251,6 +269,14 @@ export class TreeDocument implements Document {
   /** `text` is the decoded source the offsets of the nodes refer to. */
   constructor(readonly text: string) {}
 
+  /** The elements with this namespace and local name ("*" matches any), in document order. */
+  getElementsByTagNameNS(namespace: string | null, localName: string): TreeElement[] {
+    const root = this.documentElement;
+    if (!root) return [];
+    const found = matches(root, namespace, localName) ? [root] : [];
+    return found.concat(elementsByName(root, namespace, localName));
+  }
+
   appendChild(): never {
     return readOnly();
   }
@@ -258,6 +284,27 @@ export class TreeDocument implements Document {
   removeChild(): never {
     return readOnly();
   }
+}
+
+/** The node after `node` in document order within `root`'s subtree (`root` excluded), or null. */
+function nextInSubtree(node: ChildNode, root: TreeElement): ChildNode | null {
+  if (node.firstChild) return node.firstChild;
+  for (let current: ChildNode | ParentNode | null = node; current && current !== root; current = current.parentNode) {
+    if (current.nextSibling) return current.nextSibling;
+  }
+  return null;
+}
+
+function matches(element: TreeElement, namespace: string | null, localName: string): boolean {
+  return (namespace === "*" || element.namespaceURI === (namespace || null)) && (localName === "*" || element.localName === localName);
+}
+
+function elementsByName(root: TreeElement, namespace: string | null, localName: string): TreeElement[] {
+  const found: TreeElement[] = [];
+  for (let node: ChildNode | null = root.firstChild; node; node = nextInSubtree(node, root)) {
+    if (node.nodeType === ELEMENT_NODE && matches(node, namespace, localName)) found.push(node);
+  }
+  return found;
 }
 
 /** Appends `child` as the last child of `parent` (for the builder only). */

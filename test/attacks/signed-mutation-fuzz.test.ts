@@ -185,10 +185,11 @@ function signedContent(xml: string): string {
   const envelope = parseRequest(xml);
   // xml-crypto's own renderer: the verifier's (and our signer's) exclusive c14n is src/wss/exclusive-c14n.ts.
   const canonical = (element: Element | undefined) => (element ? new ExclusiveCanonicalization().process(element as never, {}) : "(absent)");
-  const document = envelope.document;
+  // The request tree offers the DOM subset read here (getElementsByTagNameNS, textContent, childNodes).
+  const document = envelope.document as unknown as Document;
   const signatureValue = firstElement(document, NS.ds, "SignatureValue")?.textContent ?? "";
   return JSON.stringify([
-    canonical(envelope.body),
+    canonical(envelope.body as unknown as Element),
     canonical(firstElement(document, NS.wsu, "Timestamp")),
     canonical(firstElement(document, NS.ds, "SignedInfo")),
     Buffer.from(signatureValue, "base64").toString("hex"),

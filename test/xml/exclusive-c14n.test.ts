@@ -49,10 +49,11 @@ function parseDocument(xml: string) {
   return parsed.document;
 }
 
-function firstByLocalName(document: ReturnType<typeof parseDocument>, localName: string): Element {
+/** The first element with this local name, in the request tree or an @xmldom document (both offer getElementsByTagNameNS). */
+function firstByLocalName(document: { getElementsByTagNameNS(namespace: string, localName: string): ArrayLike<unknown> }, localName: string): Element {
   const found = document.getElementsByTagNameNS("*", localName)[0];
   if (!found) throw new Error(`no ${localName}`);
-  return found;
+  return found as Element;
 }
 
 function ours(xml: string, localName: string, prefixList: string[] = []): string {

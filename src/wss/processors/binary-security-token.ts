@@ -4,7 +4,7 @@
  * parsed here: a token is only ever trusted by being byte-identical to a
  * configured certificate, so its DER bytes are all that is needed.
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../../xml/tree.js";
 import { WSS_TYPES } from "../../xml/ns.js";
 import { attribute, decodeBase64Strict, strictText } from "../dom.js";
 

@@ -10,7 +10,7 @@
  * the SignatureValue check over canonical SignedInfo with node:crypto.
  */
 import { verify, type KeyObject } from "node:crypto";
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../../xml/tree.js";
 import { elementChildren } from "../../soap/envelope.js";
 import { NS } from "../../xml/ns.js";
 import { C14N_ALGORITHMS, canonicalize, type C14nAlgorithm } from "../c14n.js";

@@ -3,7 +3,7 @@
  * value. At most one Timestamp; it holds exactly one Created and at most one
  * Expires (BSP R3203, R3224), both xsd:dateTime with a time zone.
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../../xml/tree.js";
 import { elementChildren } from "../../soap/envelope.js";
 import { NS } from "../../xml/ns.js";
 import { strictText } from "../dom.js";

@@ -3,7 +3,7 @@
  * Password Type PasswordText (the default) or PasswordDigest; a digest
  * needs a Nonce and a Created. Nonce EncodingType Base64Binary (the default).
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../../xml/tree.js";
 import { elementChildren } from "../../soap/envelope.js";
 import { NS, WSS_TYPES } from "../../xml/ns.js";
 import { attribute, decodeBase64Strict, strictText } from "../dom.js";

@@ -13,7 +13,7 @@
  *
  * Unreadable or ambiguous references → token missing; unknown kinds → unsupported.
  */
-import type { Element } from "@xmldom/xmldom";
+import type { Element } from "../../xml/tree.js";
 import type { ConfiguredCertificate } from "../../config/types.js";
 import { elementChildren } from "../../soap/envelope.js";
 import { NS, WSS_TYPES } from "../../xml/ns.js";

@@ -8,7 +8,7 @@
  * Timestamp when there is one.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Element, Node } from "@xmldom/xmldom";
+import type { Element, Node } from "../../xml/tree.js";
 import { canonicalizeTo } from "../c14n.js";
 import type { ParsedSignature } from "../processors/signature.js";
 

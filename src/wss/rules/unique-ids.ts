@@ -1,11 +1,12 @@
 /**
- * Rule: ids are unique in the document. One pass over the whole tree
- * collects every wsu:Id and every unqualified Id / ID / id attribute; a
+ * Rule: ids are unique in the document. Every wsu:Id and every unqualified
+ * Id / ID / id attribute is collected (by the request parser while it builds
+ * the tree, or here by one pass over another DOM, e.g. in tests); a
  * value that names two different elements refuses the message (the
  * classic signature-wrapping move is a second element with the signed id).
  * Signature references are then resolved in this one map only.
  */
-import type { Document, Element, Node } from "@xmldom/xmldom";
+import { isTreeDocument, type Document, type Element, type Node } from "../../xml/tree.js";
 import { NS } from "../../xml/ns.js";
 
 export type IdMapResult =
@@ -17,6 +18,14 @@ const UNQUALIFIED_ID_NAMES = new Set(["Id", "ID", "id"]);
 
 export function collectIds(document: Document): IdMapResult {
   const elementsById = new Map<string, Element>();
+  if (isTreeDocument(document)) {
+    for (const { value, element } of document.ids) {
+      const existing = elementsById.get(value);
+      if (existing && existing !== element) return { kind: "duplicate", reason: `id "${value.slice(0, 64)}" names more than one element` };
+      elementsById.set(value, element);
+    }
+    return { kind: "ids", elementsById };
+  }
   const root = document.documentElement;
   if (!root) return { kind: "ids", elementsById };
   // Iterative pre-order walk along first-child / next-sibling links: no recursion (depth is bounded
