@@ -1,8 +1,9 @@
 /**
  * The HTTP figure: requests per second through a real gateway on
  * 127.0.0.1 (temporary SQLite store, memory replay cache, audit log written
- * to a discarding stream), one keep-alive connection, one request at a
- * time. Every request carries a fresh signature (the replay cache is real),
+ * to a discarding stream), over `connections` keep-alive connections, each
+ * sending one request at a time (so up to `connections` requests are in the
+ * gateway at once). Every request carries a fresh signature (the replay cache is real),
  * so a round sends a fixed batch of envelopes signed beforehand; every
  * answer must be HTTP 200. The operation is insertMultiple, so the figure
  * includes the SQLite inserts of every record.
@@ -21,7 +22,7 @@ import type { MeasureOptions, Throughput } from "./measure.js";
 /** About this many request bytes per round, so that pre-signing stays short at every size. */
 const BYTES_PER_ROUND = 2_000_000;
 
-export async function measureHttp(configDir: string, keys: BenchKeys, envelope: BenchEnvelope, options: MeasureOptions): Promise<Throughput> {
+export async function measureHttp(configDir: string, keys: BenchKeys, envelope: BenchEnvelope, options: MeasureOptions, connections = 1): Promise<Throughput> {
   const dataDir = mkdtempSync(join(tmpdir(), "wss-gateway-bench-db-"));
   const discard = new Writable({ write: (_chunk, _encoding, callback) => callback() });
   const gateway = await startGateway({
@@ -32,18 +33,18 @@ export async function measureHttp(configDir: string, keys: BenchKeys, envelope: 
     replayCache: "memory",
     logger: createLogger({ level: "info", destination: discard }),
   });
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const authorization = `Basic ${Buffer.from(`${BENCH_USER.name}:${BENCH_USER.password}`).toString("base64")}`;
-  const batch = Math.max(3, Math.round(BYTES_PER_ROUND / envelope.bytes.length));
+  const batch = Math.max(3 * connections, Math.round(BYTES_PER_ROUND / envelope.bytes.length));
   try {
     const post = (body: string) => postSoap(`${gateway.url}/incident.do?SOAP`, body, authorization, agent);
-    for (const body of signBatch(keys, envelope, Math.min(batch, 20))) await post(body); // warm-up
+    await sendAll(signBatch(keys, envelope, Math.min(batch, 20)), post, connections); // warm-up
     const rates: number[] = [];
     let iterations = 0;
     for (let round = 0; round < options.rounds; round++) {
       const bodies = signBatch(keys, envelope, batch);
       const start = performance.now();
-      for (const body of bodies) await post(body);
+      await sendAll(bodies, post, connections);
       rates.push((bodies.length * 1000) / (performance.now() - start));
       iterations += bodies.length;
     }
@@ -54,6 +55,15 @@ export async function measureHttp(configDir: string, keys: BenchKeys, envelope: 
     await gateway.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Sends every body, `connections` at a time (each connection one request after another). */
+async function sendAll(bodies: readonly string[], post: (body: string) => Promise<void>, connections: number): Promise<void> {
+  let next = 0;
+  const connection = async () => {
+    while (next < bodies.length) await post(bodies[next++]!);
+  };
+  await Promise.all(Array.from({ length: connections }, connection));
 }
 
 function signBatch(keys: BenchKeys, envelope: BenchEnvelope, count: number): string[] {

@@ -11,7 +11,9 @@ import { MemoryReplayCache } from "../src/replay/memory.js";
 import { readEnvelope } from "../src/soap/envelope.js";
 import { decideWsSecurity } from "../src/wss/engine.js";
 import { NS } from "../src/xml/ns.js";
-import { xmlParser } from "../src/xml/parse.js";
+import { scanXmlLimits } from "../src/xml/limits-scan.js";
+import { decodeUtf8Xml, xmlParser } from "../src/xml/parse.js";
+import { findIllegalXmlCharacter } from "../src/xml/xml-characters.js";
 import { BENCH_RUN_AS, BENCH_USER, type BenchEnvelope } from "./fixtures.js";
 
 /**
@@ -64,11 +66,31 @@ export function verifyOnly(config: GatewayConfig, envelope: BenchEnvelope): () =
   };
 }
 
-/** The gateway's parse alone: UTF-8 decoding, the limits scan and the DOM. */
+/** The gateway's parse alone: UTF-8 decoding and the one-pass tree parser (limits, ids and all checks included). */
 export function parseOnly(config: GatewayConfig, envelope: BenchEnvelope): () => void {
   return () => {
     const parsed = xmlParser.parse(envelope.bytes, config.gateway.limits);
     if (parsed.kind !== "parsed") throw new Error(`bench envelope refused by the parser: ${parsed.reason}`);
+  };
+}
+
+/**
+ * The parse the gateway ran before its own parser, for comparison: UTF-8
+ * decoding, the limits pre-scan, the illegal-character check and @xmldom 0.9
+ * with warnings as errors (without the RegExp cache it had then, removed
+ * with @xmldom from the request path).
+ */
+export function xmldomParse(config: GatewayConfig, envelope: BenchEnvelope): () => void {
+  return () => {
+    const decoded = decodeUtf8Xml(envelope.bytes);
+    if (decoded.kind !== "text") throw new Error(decoded.reason);
+    if (scanXmlLimits(decoded.text, config.gateway.limits).kind !== "ok" || findIllegalXmlCharacter(decoded.text) !== undefined) throw new Error("refused by the pre-checks");
+    const document = new DOMParser({
+      onError: (level, message) => {
+        throw new Error(`@xmldom ${level}: ${String(message)}`);
+      },
+    }).parseFromString(decoded.text, "text/xml");
+    if (!document.documentElement) throw new Error("no root element");
   };
 }
 

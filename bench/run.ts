@@ -2,35 +2,48 @@
  * `npm run bench` — verifications per second, single-threaded, for signed
  * envelopes of about 6 KB, 100 KB and 1 MB (generated here, at run time).
  *
- *   npm run bench -- [--seconds N] [--rounds N] [--sizes 6k,100k,1m] [--paths full,verify,parse,naive,http,wss4j]
+ *   npm run bench -- [--seconds N] [--rounds N] [--sizes 6k,100k,1m] [--paths full,verify,parse,xmldom,naive,http,wss4j,xmlsec]
+ *                    [--pin CPU] [--wss4j-warmup SECONDS] [--connections N]
  *
- * Paths: `full` = the gateway's verification with parsing (the figure that
- * counts), `verify` = the WS-Security decision on an already parsed envelope,
- * `parse` = the parse alone, `naive` = xml-crypto's checkSignature,
- * `http` = requests/s through a real gateway on 127.0.0.1 (one keep-alive
- * connection), `wss4j` = Apache WSS4J (Debian libwss4j-java) on the same
- * envelopes, when java and the jars are present. Each figure is the best and
- * the median of `rounds` rounds of `seconds` seconds, after a warm-up.
+ * Paths: `full` = the gateway's parse + whole WS-Security decision (the
+ * figure that counts), `verify` = the decision on an already parsed
+ * envelope, `parse` = the parse alone (the gateway's one-pass parser),
+ * `xmldom` = the @xmldom parse the gateway used before, `naive` =
+ * xml-crypto's checkSignature, `http` = requests/s through a real gateway on
+ * 127.0.0.1 (`--connections` keep-alive connections), `wss4j` = Apache WSS4J
+ * (Debian libwss4j-java) and `xmlsec` = libxmlsec1 (python3-xmlsec + lxml) on
+ * the same envelopes, when installed. Each figure is the best and the median
+ * of `rounds` rounds of `seconds` seconds, after a warm-up; ratios to WSS4J
+ * are of medians. `--pin CPU` re-runs the bench under `taskset -c CPU` (the
+ * JVM and python children inherit the pinning, so every peer gets that one
+ * core). The peak RSS of the bench process is printed at the end.
  */
+import { spawnSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import { rmSync } from "node:fs";
 import { BENCH_RUN_AS, loadBenchConfig, makeKeys, makeSignedEnvelope, parseSize, writeConfigDir, type BenchEnvelope } from "./fixtures.js";
 import { measure, type MeasureOptions, type Throughput } from "./measure.js";
-import { fullVerification, naiveXmlCrypto, parseOnly, verifyOnly } from "./paths.js";
+import { fullVerification, naiveXmlCrypto, parseOnly, verifyOnly, xmldomParse } from "./paths.js";
 import { measureHttp } from "./http.js";
 import { measureWss4j, wss4jMissing } from "./wss4j/wss4j.js";
+import { measureXmlsec, xmlsecMissing } from "./xmlsec/xmlsec.js";
 
-const PATHS = ["full", "verify", "parse", "naive", "http", "wss4j"] as const;
+const PATHS = ["full", "verify", "parse", "xmldom", "naive", "http", "wss4j", "xmlsec"] as const;
 type PathName = (typeof PATHS)[number];
 
 const PATH_TITLES: Readonly<Record<PathName, string>> = {
-  full: "gateway: parse + verify (decideWsSecurity)",
-  verify: "gateway: verify only (already parsed)",
-  parse: "gateway: parse only (limits scan + @xmldom)",
+  full: "gateway: parse + whole WS-Security decision",
+  verify: "gateway: decision only (already parsed)",
+  parse: "gateway: parse only (one-pass tree parser)",
+  xmldom: "before: @xmldom parse (pre-scan + @xmldom 0.9)",
   naive: "naive xml-crypto checkSignature",
-  http: "gateway over HTTP (1 keep-alive connection)",
+  http: "gateway over HTTP",
   wss4j: "Apache WSS4J 1.6 (Java 17, same envelopes)",
+  xmlsec: "libxmlsec1 (python3-xmlsec + lxml: parse + verify)",
 };
+
+/** Paths measured against WSS4J in the ratio rows. */
+const RATIO_PATHS: readonly PathName[] = ["full", "http", "xmlsec"];
 
 interface Row {
   readonly path: PathName;
@@ -45,14 +58,27 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "3" },
       sizes: { type: "string", default: "6k,100k,1m" },
       paths: { type: "string", default: "full,verify,parse,naive" },
+      pin: { type: "string" },
+      "wss4j-warmup": { type: "string", default: "15" },
+      connections: { type: "string", default: "1" },
     },
     strict: true,
   });
+  if (values.pin !== undefined && process.env.WSS_BENCH_PINNED === undefined) {
+    const cpu = values.pin;
+    if (!/^[0-9]+(?:[-,][0-9]+)*$/.test(cpu)) throw new Error("--pin takes a CPU list for taskset -c, e.g. 1");
+    const run = spawnSync("taskset", ["-c", cpu, process.execPath, ...process.execArgv, ...process.argv.slice(1)], { stdio: "inherit", env: { ...process.env, WSS_BENCH_PINNED: cpu } });
+    if (run.error) throw new Error(`taskset failed: ${run.error.message}`);
+    process.exitCode = run.status ?? 1;
+    return;
+  }
   const options: MeasureOptions = {
     seconds: positive(values.seconds, "--seconds"),
     rounds: Math.round(positive(values.rounds, "--rounds")),
     warmupSeconds: Math.min(1, positive(values.seconds, "--seconds")),
   };
+  const wss4jWarmupSeconds = positive(values["wss4j-warmup"], "--wss4j-warmup");
+  const connections = Math.round(positive(values.connections, "--connections"));
   const sizes = values.sizes.split(",").map((label) => ({ label: label.trim(), bytes: parseSize(label) }));
   const paths = values.paths.split(",").map((name) => name.trim());
   for (const path of paths) if (!(PATHS as readonly string[]).includes(path)) throw new Error(`unknown path ${path}; known: ${PATHS.join(", ")}`);
@@ -62,23 +88,30 @@ async function main(): Promise<void> {
   try {
     const config = loadBenchConfig(configDir);
     const envelopes = sizes.map((size) => makeSignedEnvelope(keys, size.label, size.bytes));
-    console.log(`node ${process.version}, ${process.platform}/${process.arch}; ${options.rounds} round(s) of ${options.seconds} s per figure; single-threaded`);
+    const pinned = process.env.WSS_BENCH_PINNED === undefined ? "not pinned" : `pinned to CPU ${process.env.WSS_BENCH_PINNED}`;
+    console.log(`node ${process.version}, ${process.platform}/${process.arch}; ${options.rounds} round(s) of ${options.seconds} s per figure; single-threaded; ${pinned}`);
     for (const envelope of envelopes) console.log(`  ${envelope.label}: ${envelope.bytes.length} bytes, ${envelope.elements} elements`);
     const rows: Row[] = [];
     for (const path of paths as PathName[]) {
       if (path === "wss4j") {
-        rows.push(...measureWss4jRows(envelopes, keys, options));
+        rows.push(...measureWss4jRows(envelopes, keys, { ...options, warmupSeconds: wss4jWarmupSeconds }));
         console.error("  measured wss4j");
         continue;
       }
+      if (path === "xmlsec") {
+        rows.push(...measureXmlsecRows(envelopes, keys, options));
+        console.error("  measured xmlsec");
+        continue;
+      }
       for (const envelope of envelopes) {
-        const result = await measurePath(path, envelope, { config, configDir, keys, options });
+        const result = await measurePath(path, envelope, { config, configDir, keys, options, connections });
         rows.push({ path, size: envelope, result });
         console.error(`  measured ${path} ${envelope.label}`);
       }
     }
-    printTable(rows, envelopes);
-    console.log(`(full: every iteration must be admitted as ${BENCH_RUN_AS}; a fresh replay cache per iteration)`);
+    printTable(rows, envelopes, connections);
+    console.log(`(full: every iteration must be admitted as ${BENCH_RUN_AS}; a fresh replay cache per iteration; WSS4J warm-up ${wss4jWarmupSeconds} s)`);
+    console.log(`peak RSS of the bench process: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   } finally {
     rmSync(configDir, { recursive: true, force: true });
     rmSync(keys.dir, { recursive: true, force: true });
@@ -90,9 +123,10 @@ interface Context {
   readonly configDir: string;
   readonly keys: ReturnType<typeof makeKeys>;
   readonly options: MeasureOptions;
+  readonly connections: number;
 }
 
-async function measurePath(path: Exclude<PathName, "wss4j">, envelope: BenchEnvelope, context: Context): Promise<Row["result"]> {
+async function measurePath(path: Exclude<PathName, "wss4j" | "xmlsec">, envelope: BenchEnvelope, context: Context): Promise<Row["result"]> {
   switch (path) {
     case "full":
       return measure(fullVerification(context.config, envelope), context.options);
@@ -100,10 +134,12 @@ async function measurePath(path: Exclude<PathName, "wss4j">, envelope: BenchEnve
       return measure(verifyOnly(context.config, envelope), context.options);
     case "parse":
       return measure(parseOnly(context.config, envelope), context.options);
+    case "xmldom":
+      return measure(xmldomParse(context.config, envelope), context.options);
     case "naive":
       return measure(naiveXmlCrypto(context.keys.certPem, envelope), context.options);
     case "http":
-      return measureHttp(context.configDir, context.keys, envelope, context.options);
+      return measureHttp(context.configDir, context.keys, envelope, context.options, context.connections);
     default: {
       const never: never = path;
       throw new Error(`unknown path ${String(never)}`);
@@ -119,13 +155,31 @@ function measureWss4jRows(envelopes: readonly BenchEnvelope[], keys: ReturnType<
   return envelopes.map((size) => ({ path: "wss4j", size, result: results.get(size) ?? { skipped: "no result" } }));
 }
 
-function printTable(rows: readonly Row[], envelopes: readonly BenchEnvelope[]): void {
+/** One python process for every size; skipped, with the reason, when python3-xmlsec is not installed. */
+function measureXmlsecRows(envelopes: readonly BenchEnvelope[], keys: ReturnType<typeof makeKeys>, options: MeasureOptions): Row[] {
+  const missing = xmlsecMissing();
+  if (missing) return envelopes.map((size) => ({ path: "xmlsec", size, result: { skipped: missing } }));
+  const results = measureXmlsec(keys, envelopes, options);
+  return envelopes.map((size) => ({ path: "xmlsec", size, result: results.get(size) ?? { skipped: "no result" } }));
+}
+
+function printTable(rows: readonly Row[], envelopes: readonly BenchEnvelope[], connections: number): void {
   const header = ["per second (best / median)", ...envelopes.map((envelope) => `${envelope.label} (${kilobytes(envelope.bytes.length)})`)];
   const lines: string[][] = [header];
   for (const path of PATHS) {
     const cells = envelopes.map((envelope) => rows.find((row) => row.path === path && row.size === envelope));
     if (cells.every((cell) => cell === undefined)) continue;
-    lines.push([PATH_TITLES[path], ...cells.map((cell) => (cell ? formatResult(cell.result) : "-"))]);
+    const title = path === "http" ? `${PATH_TITLES[path]} (${connections} keep-alive connection${connections === 1 ? "" : "s"})` : PATH_TITLES[path];
+    lines.push([title, ...cells.map((cell) => (cell ? formatResult(cell.result) : "-"))]);
+  }
+  for (const path of RATIO_PATHS) {
+    const ratios = envelopes.map((envelope) => {
+      const ours = rows.find((row) => row.path === path && row.size === envelope)?.result;
+      const wss4j = rows.find((row) => row.path === "wss4j" && row.size === envelope)?.result;
+      if (!ours || !wss4j || "skipped" in ours || "skipped" in wss4j) return undefined;
+      return `${(ours.medianPerSecond / wss4j.medianPerSecond).toFixed(2)}x`;
+    });
+    if (ratios.some((ratio) => ratio !== undefined)) lines.push([`ratio ${path} / wss4j (medians)`, ...ratios.map((ratio) => ratio ?? "-")]);
   }
   const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
   console.log("");
