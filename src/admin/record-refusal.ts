@@ -34,11 +34,13 @@ export function refusalEntry(state: RequestState, status: number, response: Gate
   };
 }
 
+/** The WS-Security decision's steps and profile results, then the role/ACL check's steps. */
 function traceOf(state: RequestState): string[] {
   const decision = state.wss;
-  if (!decision) return [];
-  if (decision.kind === "bypassed") return [`WS-Security bypassed: ${decision.reason}`];
-  return [...decision.steps, ...decision.profiles.map(describeProfile)];
+  const authorization = (state.authorizationSteps ?? []).map((step) => `roles and ACLs: ${step}`);
+  if (!decision) return authorization;
+  if (decision.kind === "bypassed") return [`WS-Security bypassed: ${decision.reason}`, ...authorization];
+  return [...decision.steps, ...decision.profiles.map(describeProfile), ...authorization];
 }
 
 function describeProfile(outcome: ProfileOutcome): string {

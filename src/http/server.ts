@@ -137,11 +137,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `${options.tls ? "https" : "http"}://${host}:${address.port}`;
   logger.info({ url, tables: [...configs.current().tables.keys()] }, "wss-gateway listening");
-  const ops = options.metricsListener
+  const metricsListener = options.metricsListener;
+  const ops = metricsListener
     ? await startOpsListener(
-        { port: options.metricsListener.port, host: options.metricsListener.host ?? "127.0.0.1", tls: options.tls, clusterWorker: options.metricsScope === "cluster-worker" },
+        { port: metricsListener.port, host: metricsListener.host ?? "127.0.0.1", tls: options.tls, clusterWorker: options.metricsScope === "cluster-worker" },
         services,
-      )
+      ).catch(async (error: unknown) => {
+        await connections.drain(0); // the metrics port is taken: do not leave the SOAP port half started
+        throw error;
+      })
     : undefined;
   if (ops) logger.info({ url: ops.url }, "metrics, readiness and admin console listening");
 

@@ -195,6 +195,7 @@ export const authorizeStage = stage((ctx) => {
   const table = tableOf(ctx);
   const operation = ctx.state.operation!.name;
   const decision = authorizeRequest(ctx.state.config, ctx.state.sessionUser!, table, operation);
+  ctx.state.authorizationSteps = decision.steps;
   if (decision.kind === "refused") {
     ctx.state.audit.reason = decision.reason;
     return { kind: "soap-fault", version: ctx.state.soapVersion!, fault: new SoapFault("insufficientRights", { operation, table }) };

@@ -63,5 +63,7 @@ export interface RequestState {
   sessionUser?: BasicUser;
   operation?: { readonly name: string; readonly element: Element };
   access?: ColumnAccess;
+  /** The role/ACL check's steps, for the admin console's trace of a refusal. */
+  authorizationSteps?: readonly string[];
   response?: GatewayResponse;
 }

@@ -4,7 +4,8 @@
  * (one inside certificate_expiry_warning_days), plus the traffic that fills
  * the admin console: served unsigned requests that the shadow policy would
  * refuse (a normal user and an internal integration user), refused requests
- * (wrong password, a tampered signature from the hostile user) and a
+ * (wrong password, a tampered signature from the hostile user, a reader
+ * refused by its roles) and a
  * refused reload. Used by the HTTP and the browser tests of the console.
  */
 import { X509Certificate } from "node:crypto";
@@ -43,7 +44,7 @@ ws_security:
   required: false
   default_policy: Current
   shadow_policy: Signed only
-strict_security: false
+strict_security: true
 `,
       users: `users:
   - user_name: admin
@@ -60,6 +61,9 @@ strict_security: false
   - user_name: ${JSON.stringify(HOSTILE_USER)}
     password: hostile-password
     roles: [soap]
+  - user_name: reader
+    password: reader-password
+    roles: [soap_query]
   - user_name: partner.soap
     password: "$scrypt$ln=10,r=8,p=1$KuPLoGNHm5Yqjitxl35ZYw==$LGwqVgx5Ge8rFqJlLOiBnPWyHoYm4TLol77QlMBBLaQ="
     roles: [soap]
@@ -107,6 +111,7 @@ strict_security: false
   await postSoap(gateway, "incident", insert("wrong password"), { authorization: basicAuth("alice", "not-her-password") });
   const tampered = signEnvelope(insert("original"), { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300 }).replace("original", "altered");
   await postSoap(gateway, "incident", tampered, { authorization: basicAuth(HOSTILE_USER, "hostile-password") });
+  await postSoap(gateway, "incident", insert("a reader may not insert"), { authorization: basicAuth("reader", "reader-password") });
   writeFileSync(join(gateway.configDir, "acls.yaml"), "acls:\n  - table: incident\n    operation: fly\n");
   await gateway.reload("test: broken acls.yaml");
   const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;

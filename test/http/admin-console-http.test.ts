@@ -129,10 +129,12 @@ describe("admin console: pages for an admin", () => {
     assert.match(body, /<td>partner\.soap<\/td>[\s\S]*?<td>set \(hash only\)<\/td>/);
   });
 
-  test("refused requests with their trace: the tampered signature and the wrong password, newest first", async () => {
+  test("refused requests with their trace: roles, the tampered signature and the wrong password, newest first", async () => {
     const body = (await get("refusals", adminAuth())).body;
     const statuses = [...body.matchAll(/<span class="status">(\d+)<\/span>/g)].map((match) => match[1]);
-    assert.deepEqual(statuses, ["500", "401"]);
+    assert.deepEqual(statuses, ["500", "500", "401"]);
+    assert.match(body, /Insufficient rights to perform insert on incident/);
+    assert.match(body, /<li>roles and ACLs: strict_security is on: checking SOAP roles and ACLs for reader<\/li>/);
     assert.match(body, /Unable to verify signed request/);
     assert.match(body, /<ol class="trace"><li>ws_security.required is false: no policy applies<\/li>/);
     assert.match(body, /HTTP 401: authentication required/);
@@ -141,8 +143,9 @@ describe("admin console: pages for an admin", () => {
   test("shadow report: who would be refused, by fault", async () => {
     const body = (await get("shadow", adminAuth())).body;
     assert.match(body, /Shadow policy <strong>Signed only<\/strong>/);
-    assert.match(body, /Would be admitted: <strong>0<\/strong> · would be refused: <strong>3<\/strong>/);
-    assert.match(body, /<tr><td><code>failed_check<\/code><\/td><td>1<\/td><\/tr><tr><td><code>not_signed<\/code><\/td><td>2<\/td><\/tr>/);
+    assert.match(body, /Would be admitted: <strong>0<\/strong> · would be refused: <strong>4<\/strong>/);
+    assert.match(body, /<tr><td><code>failed_check<\/code><\/td><td>1<\/td><\/tr><tr><td><code>not_signed<\/code><\/td><td>3<\/td><\/tr>/);
+    assert.match(body, /<tr><td>reader<\/td><td><\/td><td>1<\/td><\/tr>/);
     assert.match(body, /<tr><td>alice<\/td><td><\/td><td>1<\/td><\/tr>/);
     assert.match(body, /<tr><td>mid\.server<\/td><td><\/td><td>1<\/td><\/tr>/);
     assert.ok(body.includes(`<tr><td>${escapeHtml(HOSTILE_USER)}</td><td>1</td><td></td></tr>`));
@@ -153,7 +156,7 @@ describe("admin console: pages for an admin", () => {
     const counted = samples(metrics, "wss_gateway_requests_total");
     const total = counted.reduce((sum, sample) => sum + sample.value, 0);
     const refused = counted.filter((sample) => sample.labels.outcome !== "ok").reduce((sum, sample) => sum + sample.value, 0);
-    assert.ok(total >= 4 && refused >= 2);
+    assert.ok(total >= 5 && refused >= 3);
     const body = (await get("", adminAuth())).body;
     assert.match(body, /Reload \(test: broken acls.yaml\) at [0-9T:.-]+Z was refused; the previous configuration stays/);
     assert.match(body, /<code>acls\.yaml:3: acls\[0\]\.operation: [^<]+<\/code>/);
