@@ -102,6 +102,8 @@ function buildGatewaySettings(gateway: ConfigDirectory["gateway"]): GatewaySetti
     debug: gateway.debug,
     limits: {
       maxBodyBytes: limits.max_body_bytes,
+      maxConcurrentRequests: limits.max_concurrent_requests,
+      maxInflightBodyBytes: limits.max_inflight_body_bytes,
       maxXmlDepth: limits.max_xml_depth,
       maxXmlElements: limits.max_xml_elements,
       maxAttributesPerElement: limits.max_attributes_per_element,

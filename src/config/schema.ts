@@ -90,6 +90,8 @@ export const gatewayFileSchema = z.strictObject({
   limits: z
     .strictObject({
       max_body_bytes: positiveInt.default(4194304),
+      max_concurrent_requests: positiveInt.default(256),
+      max_inflight_body_bytes: positiveInt.default(67108864),
       max_xml_depth: positiveInt.default(128),
       max_xml_elements: positiveInt.default(100000),
       max_attributes_per_element: positiveInt.default(64),

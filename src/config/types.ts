@@ -102,6 +102,10 @@ export interface GatewaySettings {
   readonly debug: boolean;
   readonly limits: {
     readonly maxBodyBytes: number;
+    /** Requests being processed at once (SPEC §2); beyond: 503 + Retry-After before the body is read. */
+    readonly maxConcurrentRequests: number;
+    /** Body bytes of all requests being read or processed, by Content-Length (or bytes read when chunked). */
+    readonly maxInflightBodyBytes: number;
     readonly maxXmlDepth: number;
     readonly maxXmlElements: number;
     readonly maxAttributesPerElement: number;

@@ -20,6 +20,7 @@ import {
   opsEndpointsElsewhereStage,
   serviceEndpointStage,
   throttleStage,
+  admissionStage,
   sessionUserStage,
   wsSecurityStage,
 } from "./stages.js";
@@ -36,6 +37,7 @@ export function createApp(services: GatewayServices, options: AppOptions = {}): 
   app.use(routeStage(services)); //             which endpoint: 404 / 405
   if (options.opsEndpoints === false) app.use(opsEndpointsElsewhereStage(services)); // --metrics-port: 404 here
   app.use(serviceEndpointStage(services)); //   /healthz, /readyz, /metrics stop here
+  app.use(admissionStage(services)); //         over limits.max_concurrent_requests / max_inflight_body_bytes: 503, before the body is read
   app.use(throttleStage(services)); //          a client blocked for failed credentials: 429, before the body is read
   app.use(basicAuthStage(services)); //         2. Basic auth from the headers, before the body is read: 401
   app.use(describeServiceStage(services)); //   3. WSDL / XSD stop here: 403

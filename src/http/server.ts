@@ -20,6 +20,8 @@ import { failClosed } from "../abuse/fail-closed.js";
 import { createDependencyReporter, reportingFailures } from "../observability/dependency-errors.js";
 import { ensureSchemaOrDefer } from "../store/deferred-schema.js";
 import { dependencyKind, type DependencyProbe } from "./readiness.js";
+import { createAdmissionControl } from "../pipeline/admission.js";
+import { BODY_READ_TIMEOUT_MS } from "../pipeline/read-body.js";
 import { createGatewayMetrics, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { createApp } from "./app.js";
@@ -46,6 +48,8 @@ export interface GatewayOptions {
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
   /** Reload when the configuration files (or its certificate files) change; default false. */
   readonly watchConfig?: boolean;
+  /** How long a SOAP body may take to arrive once the gateway reads it (then 408); default 30 s. */
+  readonly bodyReadTimeoutMs?: number;
   /** How long close() lets requests in flight finish before it drops them; default 10 s. */
   readonly shutdownGraceMs?: number;
   /** "cluster-worker" (a worker of `serve --workers N`): /metrics answers every worker's metrics; default "process". */
@@ -113,7 +117,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { dependency: "replay cache", kind: dependencyKind(replayCacheUrl), ping: () => rawReplayCache.ping() },
     { dependency: "throttle store", kind: dependencyKind(replayCacheUrl), ping: () => failureStore.ping() },
   ];
-  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies };
+  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies, admission: createAdmissionControl(),
+    bodyReadTimeoutMs: options.bodyReadTimeoutMs ?? BODY_READ_TIMEOUT_MS,
+  };
   if (!configs.current().gateway.strictSecurity) {
     logger.warn("strict_security is false: any authenticated user may use any published table");
   }
@@ -127,7 +133,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       })
     : createServer();
   const connections = serveWithLifecycle(server, app.callback());
-  server.requestTimeout = 30_000;
+  // A backstop only: the pipeline answers 408 itself after BODY_READ_TIMEOUT_MS (so the audit records it).
+  server.requestTimeout = 120_000;
   server.headersTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

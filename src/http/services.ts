@@ -9,6 +9,7 @@ import type { FailureStore } from "../abuse/failure-store.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
 import type { AdminRecorder } from "../admin/snapshot.js";
 import type { DependencyProbe } from "./readiness.js";
+import type { AdmissionControl } from "../pipeline/admission.js";
 
 /** Holds the current configuration; a reload swaps the reference atomically. */
 export interface ConfigHolder {
@@ -30,4 +31,8 @@ export interface GatewayServices {
   readonly admin: AdminRecorder;
   /** The dependencies a request needs, as /readyz checks them. */
   readonly dependencies: readonly DependencyProbe[];
+  /** Requests and body bytes in flight against `limits.max_concurrent_requests` / `max_inflight_body_bytes`. */
+  readonly admission: AdmissionControl;
+  /** How long a SOAP body may take to arrive once reading starts; then 408. */
+  readonly bodyReadTimeoutMs: number;
 }

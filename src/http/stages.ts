@@ -8,7 +8,9 @@ import type Koa from "koa";
 import type { GatewayServices } from "./services.js";
 import type { GatewayResponse, RequestState } from "./state.js";
 import { routeRequest } from "../pipeline/route.js";
-import { readSoapBody } from "../pipeline/read-body.js";
+import { readSoapBody, soapVersionOfContentType } from "../pipeline/read-body.js";
+import { ADMISSION_RETRY_AFTER_SECONDS } from "../pipeline/admission.js";
+import { recordAdmissionRefused } from "../observability/metrics.js";
 import { parseSoapEnvelope } from "../pipeline/parse-envelope.js";
 import { authenticateBasic, unauthorizedResponse } from "../pipeline/basic-auth.js";
 import { verifiedClientCertificateFingerprint } from "../auth/client-certificate.js";
@@ -59,13 +61,42 @@ export const opsEndpointsElsewhereStage = stage((ctx) => {
 
 export const serviceEndpointStage = stage((ctx, services) => serviceEndpoint(ctx.state.route!, ctx.state.config, services));
 
+/**
+ * Admission (SPEC §2 `limits`, src/pipeline/admission.ts): a slot is taken
+ * before the body is read and given back once the response is written; over
+ * the limits the request gets 503 + Retry-After with its body unread.
+ */
+export function admissionStage(services: GatewayServices): Koa.Middleware<RequestState> {
+  return async (ctx, next) => {
+    const declared = Number(ctx.get("Content-Length") || "0");
+    const result = services.admission.admit(Number.isSafeInteger(declared) && declared > 0 ? declared : 0, ctx.state.config.gateway.limits);
+    if (result.kind === "refused") {
+      recordAdmissionRefused(services.metrics, result.limit);
+      ctx.state.audit.reason = `over limits.max_${result.limit}`;
+      ctx.state.response = overloadedResponse(ctx);
+      return;
+    }
+    const slot = result.slot;
+    ctx.res.once("close", () => slot.release());
+    if (!ctx.get("Content-Length")) ctx.req.on("data", (chunk: Buffer) => slot.countRead(chunk.length));
+    await next();
+  };
+}
+
+function overloadedResponse(ctx: Context): GatewayResponse {
+  const headers = { "Retry-After": String(ADMISSION_RETRY_AFTER_SECONDS) };
+  if (ctx.state.route?.kind !== "soap") return { kind: "http-error", status: 503, message: "Service temporarily unavailable", headers };
+  const contentType = soapVersionOfContentType(ctx.get("Content-Type") || undefined);
+  return { kind: "soap-fault", version: contentType.kind === "soap" ? contentType.version : "1.1", fault: new SoapFault("unavailable") };
+}
+
 export const throttleStage = stage(async (ctx, services) =>
   settleThrottle(await throttleClientAddress(services.throttle, ctx.state.clientAddress), ctx.state.audit, services.metrics),
 );
 
-export const readBodyStage = stage(async (ctx) => {
+export const readBodyStage = stage(async (ctx, services) => {
   if (ctx.state.route?.kind !== "soap") return undefined;
-  const result = await readSoapBody(ctx.req, ctx.state.config.gateway.limits.maxBodyBytes);
+  const result = await readSoapBody(ctx.req, ctx.state.config.gateway.limits.maxBodyBytes, services.bodyReadTimeoutMs);
   if (result.kind === "stop") return result.response;
   ctx.state.soapVersion = result.version;
   ctx.state.body = result.body;

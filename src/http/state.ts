@@ -20,7 +20,7 @@ export type Route =
   | { readonly kind: "readyz" }
   | { readonly kind: "metrics" };
 
-export type HttpErrorStatus = 400 | 401 | 403 | 404 | 405 | 413 | 415 | 429 | 503;
+export type HttpErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 413 | 415 | 429 | 503;
 
 export type GatewayResponse =
   | { readonly kind: "soap-response"; readonly version: SoapVersion; readonly xml: string }

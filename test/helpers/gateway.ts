@@ -34,6 +34,7 @@ export async function startTestGateway(
     /** A --metrics-port listener on a free loopback port (/metrics, /readyz, /admin/). */
     metricsListener?: boolean;
     tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
+    bodyReadTimeoutMs?: number;
   } = {},
 ): Promise<TestGateway> {
   const configDir = options.configDir ?? makeConfigDir(options.files ?? {}, options.extra);
@@ -57,6 +58,7 @@ export async function startTestGateway(
     watchConfig: options.watchConfig,
     metricsListener: options.metricsListener ? { port: 0, host: "127.0.0.1" } : undefined,
     ...(options.tls ? { tls: options.tls } : {}),
+    bodyReadTimeoutMs: options.bodyReadTimeoutMs,
   });
   const rawLog = () => chunks.join("");
   return {
