@@ -68,7 +68,14 @@ describe("configuration: the demo and the defaults", () => {
       publicUrl: null,
       certificateExpiryWarningDays: 30,
       debug: false,
-      limits: { maxBodyBytes: 4194304, maxXmlDepth: 128, maxXmlElements: 100000, maxAttributesPerElement: 64 },
+      limits: {
+        maxBodyBytes: 4194304,
+        maxConcurrentRequests: 256,
+        maxInflightBodyBytes: 67108864,
+        maxXmlDepth: 128,
+        maxXmlElements: 100000,
+        maxAttributesPerElement: 64,
+      },
       throttle: { maxFailures: 20, windowSeconds: 60, cooldownSeconds: 60 },
     });
   });
