@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when present (npm install builds it), else the TypeScript sources through tsx.
+// Runs the compiled CLI (dist/, built once by `npm run build`, which `npm install`/`npm ci` run as the
+// `prepare` script and `npm pack` before packing). In a source checkout without dist/ it runs the
+// TypeScript sources through tsx, a development dependency.
 import { existsSync } from "node:fs";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";

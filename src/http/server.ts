@@ -3,7 +3,7 @@
  * and the replay cache, and serves the pipeline over HTTP(S).
  */
 import { createServer, type Server } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -24,6 +24,8 @@ import { createAdmissionControl } from "../pipeline/admission.js";
 import { BODY_READ_TIMEOUT_MS } from "../pipeline/read-body.js";
 import { createGatewayMetrics, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
+import { logExpiringCertificates } from "../observability/certificate-expiry.js";
+import { readTlsMaterial, TlsCertificate } from "./tls-reload.js";
 import { createApp } from "./app.js";
 import { AdminRecorder, reloadRecord } from "../admin/snapshot.js";
 import { startOpsListener } from "./ops-listener.js";
@@ -63,6 +65,7 @@ export interface GatewayOptions {
 }
 
 const CONFIG_WATCH_DEBOUNCE_MS = 200;
+const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
 export interface RunningGateway {
@@ -100,8 +103,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const rawReplayCache: ReplayCache = await openReplayCache(replayCacheUrl, clock);
   // The throttle counts in the replay cache's Redis when there is one, so workers and instances count together.
   const failureStore = await openFailureStore(replayCacheUrl, clock, { redisKeyPrefix: options.throttleKeyPrefix });
+  const tls = options.tls ? new TlsCertificate(options.tls, readTlsMaterial(options.tls)) : undefined;
   const metrics = createGatewayMetrics({
     currentConfig: () => configs.current(),
+    tlsCertificate: () => tls?.certificate,
     now: () => clock.now(),
     replayCacheSize: () => rawReplayCache.size(),
     blockedCounts: () => failureStore.blockedCounts(),
@@ -132,6 +137,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         ...(options.tls.clientCaFile ? { ca: readFileSync(options.tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
       })
     : createServer();
+  const remindOfExpiry = (trigger: "start" | "reload" | "daily") => logExpiringCertificates(logger, configs.current(), tls?.certificate, clock.now(), trigger);
+  remindOfExpiry("start");
+  const dailyReminder = setInterval(() => remindOfExpiry("daily"), DAY_MS).unref();
   const connections = serveWithLifecycle(server, app.callback());
   // A backstop only: the pipeline answers 408 itself after BODY_READ_TIMEOUT_MS (so the audit records it).
   server.requestTimeout = 120_000;
@@ -156,7 +164,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     : undefined;
   if (ops) logger.info({ url: ops.url }, "metrics, readiness and admin console listening");
 
-  const reloader = createReloader({ configDir: options.configDir, configs, store, logger, onResult: (trigger, result) => admin.recordReload(reloadRecord(trigger, result, clock.now())) });
+  const reloader = createReloader({
+    configDir: options.configDir,
+    configs,
+    store,
+    logger,
+    onResult: (trigger, result) => {
+      admin.recordReload(reloadRecord(trigger, result, clock.now()));
+      // The TLS certificate is renewed like the configuration (SIGHUP, file change), whatever became of the rest.
+      tls?.reload([server as HttpsServer], logger);
+      remindOfExpiry("reload");
+    },
+  });
   const certificatePaths = () => configs.current().certificates.keys();
   const watcher: ConfigWatcher | undefined = options.watchConfig
     ? watchConfig({
@@ -178,6 +197,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     reload: (trigger = "reload") => reloader.reload(trigger),
     async close() {
       watcher?.close();
+      clearInterval(dailyReminder);
       const graceMs = options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
       const [drained] = await Promise.all([connections.drain(graceMs), ops?.close(graceMs)]);
       if (drained.kind === "forced") logger.warn({ connections: drained.connections }, "shutdown grace period over; connections dropped");

@@ -20,7 +20,7 @@ import cluster from "node:cluster";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { joinClusterMetrics } from "../cluster/metrics-worker.js";
 import type { MetricSample, MetricSnapshot, MetricsJson } from "../cluster/metrics-messages.js";
-import type { GatewayConfig } from "../config/types.js";
+import type { ConfiguredCertificate, GatewayConfig } from "../config/types.js";
 import type { AuditRecord, ShadowAudit } from "./audit.js";
 import { certificateInventory } from "./certificate-inventory.js";
 import { SHADOW_FAULT_IDS } from "../wss/shadow.js";
@@ -46,6 +46,8 @@ export function recordConfigReload(result: "success" | "failure"): void {
 /** What the scrape-time gauges read. */
 export interface MetricSources {
   currentConfig(): GatewayConfig;
+  /** The TLS server certificate (`serve --tls-cert`), when there is one. */
+  tlsCertificate?(): ConfiguredCertificate | undefined;
   now(): Date;
   replayCacheSize(): Promise<number>;
   /** With a shared (Redis) throttle store these are the whole deployment's counts. */
@@ -86,6 +88,7 @@ export interface GatewayMetrics {
   /** Stops answering the cluster primary (scope "cluster-worker"). */
   close(): void;
   readonly requests: Counter<"outcome" | "fault" | "status">;
+  readonly certificateVerifications: Counter<"profile" | "fingerprint">;
   readonly latency: Histogram<"outcome">;
   readonly throttled: Counter<"scope" | "action">;
   readonly credentialFailures: Counter<"source">;
@@ -220,9 +223,40 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
       }
     },
   });
+  new Gauge({
+    name: "wss_gateway_certificate_not_after_timestamp_seconds",
+    help: "notAfter of each certificate the gateway relies on, as Unix seconds (alert on it minus time()), by use (certificate | ca | client | tls), profile or user, path and SHA-256 fingerprint",
+    labelNames: ["use", "profile", "user", "path", "fingerprint"] as const,
+    registers,
+    aggregator: "first", // the same files in every worker
+    collect() {
+      this.reset(); // a reload may have dropped certificates
+      for (const entry of certificateInventory(sources.currentConfig())) {
+        const notAfter = Math.floor(entry.certificate.notAfter.getTime() / 1000);
+        const common = { path: entry.relativePath, fingerprint: entry.certificate.fingerprintSha256 };
+        for (const use of entry.uses) {
+          const who =
+            use.kind === "client-certificate"
+              ? { use: "client", profile: "", user: use.user }
+              : { use: use.kind === "profile-ca" ? "ca" : "certificate", profile: use.profile, user: "" };
+          this.set({ ...who, ...common }, notAfter);
+        }
+      }
+      const tls = sources.tlsCertificate?.();
+      if (tls !== undefined) {
+        this.set({ use: "tls", profile: "", user: "", path: tls.path, fingerprint: tls.fingerprintSha256 }, Math.floor(tls.notAfter.getTime() / 1000));
+      }
+    },
+  });
+  const certificateVerifications = new Counter({
+    name: "wss_gateway_certificate_verifications_total",
+    help: "Signatures verified by an x509 profile, by profile and the SHA-256 fingerprint of the pinned certificate that verified (several are pinned during a rotation)",
+    labelNames: ["profile", "fingerprint"] as const,
+    registers,
+  });
   const merged = Registry.merge([processRegistry, registry]);
   const scrapeThisProcess = async (): Promise<MetricsScrape> => ({ kind: "metrics", contentType: merged.contentType, body: spellNaN(await merged.metrics()) });
-  const counters = { registry: merged, requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, shadowDecisions, shadowDecisionsByUser, shadowUserLabel };
+  const counters = { registry: merged, certificateVerifications, requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, shadowDecisions, shadowDecisionsByUser, shadowUserLabel };
   switch (scope) {
     case "process":
       return { ...counters, scrape: scrapeThisProcess, close: () => {} };
@@ -247,7 +281,7 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
 }
 
 /** The series alerts watch, created at zero so that the first increment is an increase. */
-function zeroSeries(metrics: Omit<GatewayMetrics, "registry" | "scrape" | "close">): void {
+function zeroSeries(metrics: Omit<GatewayMetrics, "registry" | "scrape" | "close" | "certificateVerifications">): void {
   metrics.requests.inc({ outcome: "ok", fault: "", status: "200" }, 0);
   for (const [id, fault] of Object.entries(FAULTS) as [FaultId, (typeof FAULTS)[FaultId]][]) {
     metrics.requests.inc({ outcome: "fault", fault: id, status: String(fault.http) }, 0);
@@ -281,6 +315,9 @@ export function recordRequestMetrics(metrics: GatewayMetrics, audit: AuditRecord
   const outcome = audit.outcome ?? "unknown";
   metrics.requests.inc({ outcome, fault: audit.fault ?? "", status: String(audit.status ?? 0) });
   metrics.latency.observe({ outcome }, (audit.latencyMs ?? 0) / 1000);
+  for (const profile of audit.profiles ?? []) {
+    if (profile.certificate !== undefined) metrics.certificateVerifications.inc({ profile: profile.profile, fingerprint: profile.certificate });
+  }
 }
 
 export function recordShadowDecision(metrics: GatewayMetrics, basicUser: string, verdict: ShadowAudit): void {
