@@ -78,6 +78,9 @@ export class PolicyTransport {
   }
 }
 
+/** An answer larger than this is abandoned (a WSDL or a SOAP response, not a download). */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 function exchange(
   target: URL,
   method: "GET" | "POST",
@@ -89,7 +92,12 @@ function exchange(
   return new Promise((resolve, reject) => {
     const req = send(target, { method, headers, agent: false, ...tls }, (res) => {
       const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      res.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_RESPONSE_BYTES) req.destroy(new Error(`the answer from ${target.origin} is over ${MAX_RESPONSE_BYTES} bytes`));
+        else chunks.push(chunk);
+      });
       res.on("error", reject);
       res.on("end", () => resolve({ status: res.statusCode ?? 0, responseHeaders: res.headers, responseBody: Buffer.concat(chunks).toString("utf8") }));
     });
