@@ -58,6 +58,7 @@ export function buildConfig(files: ConfigDirectory, context: BuildContext): Gate
         requireSigned: p.require_signed,
         authenticate: p.authenticate,
         profiles: p.profiles,
+        requireTimestamp: p.require_timestamp,
       }),
     ),
     users: new FrozenMap(users.map((u) => [u.userName, u])),

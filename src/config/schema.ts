@@ -190,6 +190,7 @@ const policySchema = z.strictObject({
   tls_client_certificate: nonEmptyString.optional(),
   tls_client_key: keySecretSchema.optional(),
   tls_ca_certificates: z.array(nonEmptyString).optional(),
+  require_timestamp: z.boolean().default(true),
 });
 export type PolicyEntry = z.infer<typeof policySchema>;
 

@@ -161,6 +161,8 @@ export interface SecurityPolicy {
   readonly authenticate: "all" | "at_least_one";
   /** Profile names, as written; all of them exist in `GatewayConfig.profiles`. */
   readonly profiles: readonly string[];
+  /** A signed request must carry a signed wsu:Timestamp in our Security header. */
+  readonly requireTimestamp: boolean;
 }
 
 /** How a user's password is known to the gateway. */

@@ -14,6 +14,8 @@ import { comment, el, raw, type XmlNode } from "./xml-tree.js";
 export interface PolicyAlternative {
   /** An X.509 signature over the Body (and the Timestamp). */
   readonly signature: boolean;
+  /** With `signature`: the signature covers a wsu:Timestamp in the Security header (policy `require_timestamp`). */
+  readonly timestamp: boolean;
   readonly usernameToken: boolean;
 }
 
@@ -40,6 +42,7 @@ export function impliedSecurityPolicy(input: PolicyInput): ImpliedPolicy {
     requireSigned: true,
     authenticate: "all",
     profiles: input.profiles.map((profile) => profile.name),
+    requireTimestamp: true,
   };
   if (policy.type === "outbound") return { kind: "unsatisfiable", reason: "outbound-policy" };
   const activeKinds = new Set(
@@ -51,16 +54,17 @@ export function impliedSecurityPolicy(input: PolicyInput): ImpliedPolicy {
 
   const hasX509 = activeKinds.has("x509");
   const hasUsername = activeKinds.has("username");
+  const timestamp = policy.requireTimestamp;
   switch (policy.authenticate) {
     case "all":
       return {
         kind: "alternatives",
-        alternatives: [{ signature: policy.requireSigned || hasX509, usernameToken: hasUsername }],
+        alternatives: [{ signature: policy.requireSigned || hasX509, timestamp, usernameToken: hasUsername }],
       };
     case "at_least_one": {
       const alternatives: PolicyAlternative[] = [];
-      if (hasX509) alternatives.push({ signature: true, usernameToken: false });
-      if (hasUsername) alternatives.push({ signature: policy.requireSigned, usernameToken: true });
+      if (hasX509) alternatives.push({ signature: true, timestamp, usernameToken: false });
+      if (hasUsername) alternatives.push({ signature: policy.requireSigned, timestamp, usernameToken: true });
       return { kind: "alternatives", alternatives };
     }
     default: {
@@ -121,7 +125,8 @@ const SIGNATURE_ALGORITHM_NOTE =
 function alternativeNode(alternative: PolicyAlternative): XmlNode {
   const assertions: XmlNode[] = [];
   if (alternative.signature) {
-    assertions.push(comment(SIGNATURE_ALGORITHM_NOTE), TEMPLATES.asymmetricBinding, TEMPLATES.wss11, TEMPLATES.signedParts);
+    const binding = alternative.timestamp ? TEMPLATES.asymmetricBinding : TEMPLATES.asymmetricBindingWithoutTimestamp;
+    assertions.push(comment(SIGNATURE_ALGORITHM_NOTE), binding, TEMPLATES.wss11, TEMPLATES.signedParts);
   }
   if (alternative.usernameToken) assertions.push(TEMPLATES.usernameSupportingToken);
   return el("wsp:All", {}, assertions);
@@ -129,8 +134,12 @@ function alternativeNode(alternative: PolicyAlternative): XmlNode {
 
 const TEMPLATE_DIR = new URL("../../wsdl/security-policy/", import.meta.url);
 
-/** Loads an assertion template once; a template that is not a WS-SecurityPolicy element fails the module load. */
-function loadTemplate(fileName: string): XmlNode {
+/**
+ * Loads an assertion template once; a template that is not a WS-SecurityPolicy
+ * element fails the module load. `without` names an empty assertion to leave
+ * out (it must be in the template exactly once).
+ */
+function loadTemplate(fileName: string, without?: string): XmlNode {
   const text = readFileSync(new URL(fileName, TEMPLATE_DIR), "utf8");
   const document = new DOMParser({
     onError: (level, message) => {
@@ -147,11 +156,18 @@ function loadTemplate(fileName: string): XmlNode {
   let xml = new XMLSerializer().serializeToString(root);
   for (const declaration of declarations) xml = xml.replace(declaration, "");
   if (/ xmlns[:=]/.test(xml)) throw new Error(`${fileName}: declares namespaces other than sp and wsp`);
+  if (without !== undefined) {
+    const parts = xml.split(`<${without}/>`);
+    if (parts.length !== 2) throw new Error(`${fileName}: expected one <${without}/>`);
+    xml = parts.join("");
+  }
   return raw(xml);
 }
 
 const TEMPLATES = {
   asymmetricBinding: loadTemplate("x509-asymmetric-binding.xml"),
+  /** The same binding without IncludeTimestamp, for a policy with `require_timestamp: false`. */
+  asymmetricBindingWithoutTimestamp: loadTemplate("x509-asymmetric-binding.xml", "sp:IncludeTimestamp"),
   wss11: loadTemplate("wss11.xml"),
   signedParts: loadTemplate("signed-parts.xml"),
   usernameSupportingToken: loadTemplate("username-supporting-token.xml"),

@@ -79,11 +79,12 @@ const PROFILES_YAML = `profiles:
     user_field: email
 `;
 
-function policiesYaml(policy: { type?: string; requireSigned: boolean; authenticate: string; profiles: string[] }) {
+function policiesYaml(policy: { type?: string; requireSigned: boolean; authenticate: string; profiles: string[]; requireTimestamp?: boolean }) {
+  const timestamp = policy.requireTimestamp === undefined ? "" : `    require_timestamp: ${policy.requireTimestamp}\n`;
   return `policies:
   - name: Default Security Policy
     type: ${policy.type ?? "inbound"}
-${policy.type === "outbound" ? "" : `    require_signed: ${policy.requireSigned}\n    authenticate: ${policy.authenticate}\n`}    profiles: [${policy.profiles.join(", ")}]
+${policy.type === "outbound" ? "" : `    require_signed: ${policy.requireSigned}\n    authenticate: ${policy.authenticate}\n${timestamp}`}    profiles: [${policy.profiles.join(", ")}]
 `;
 }
 
@@ -448,6 +449,30 @@ describe("WS-SecurityPolicy implied by the active security policy (SPEC §5)", (
     assert.equal(descendants(binding, NS.sp, "Basic256Sha256").length, 1);
     const signedParts = onlyChild(alternative, NS.sp, "SignedParts");
     assert.equal(childElements(signedParts, NS.sp, "Body").length, 1);
+  });
+
+  it("IncludeTimestamp exactly when the policy requires a Timestamp: require_timestamp true (explicit or default) → present, false → absent", () => {
+    const includeTimestamps = (requireTimestamp: boolean | undefined) => {
+      const config = loadFixture({
+        gateway: SECURE_GATEWAY_YAML,
+        profiles: PROFILES_YAML,
+        policies: policiesYaml({ requireSigned: true, authenticate: "at_least_one", profiles: ["Partner certificate", "Partner credentials"], requireTimestamp }),
+      });
+      const view = policyView(wsdlOf(config));
+      return view.alternatives.map((alternative) => descendants(alternative, NS.sp, "IncludeTimestamp").length);
+    };
+    assert.deepEqual(includeTimestamps(undefined), [1, 1]);
+    assert.deepEqual(includeTimestamps(true), [1, 1]);
+    assert.deepEqual(includeTimestamps(false), [0, 0]);
+    // The rest of the binding is unchanged.
+    const config = loadFixture({
+      gateway: SECURE_GATEWAY_YAML,
+      profiles: PROFILES_YAML,
+      policies: policiesYaml({ requireSigned: true, authenticate: "all", profiles: ["Partner certificate"], requireTimestamp: false }),
+    });
+    const binding = onlyChild(policyView(wsdlOf(config)).alternatives[0]!, NS.sp, "AsymmetricBinding");
+    assert.equal(descendants(binding, NS.sp, "Basic256Sha256").length, 1);
+    assert.equal(descendants(binding, NS.sp, "OnlySignEntireHeadersAndBody").length, 1);
   });
 
   it("username profile without require_signed → SupportingTokens UsernameToken only, no signature assertion", () => {
