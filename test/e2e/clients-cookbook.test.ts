@@ -68,6 +68,16 @@ describe("docs/clients.md recipes, verbatim, against the demo configuration", ()
     assert.equal(row.sys_created_by, "partner.soap");
   });
 
+  test("docs/wsdl.md's zeep example (the demo's integration user) → inserted, read back, keys found", async () => {
+    const wsdlDoc = readFileSync(join(ROOT, "docs/wsdl.md"), "utf8");
+    const match = /### Python zeep\n[\s\S]*?```python\n([\s\S]*?)```/.exec(wsdlDoc);
+    assert.ok(match, "docs/wsdl.md: no zeep example");
+    const code = `${match[1]!.replace("http://localhost:8080", gateway.url)}\nprint(record.sys_created_by, keys.count)\n`;
+    writeFileSync(join(work, "wsdl_zeep.py"), code);
+    const { stdout } = await run("/usr/bin/python3", ["wsdl_zeep.py"], { cwd: work });
+    assert.match(stdout.trim(), /^integration [1-9]\d*$/);
+  });
+
   async function plusCertClient(usernameTokenTimestamp: boolean) {
     const client = await soap.createClientAsync(join(work, "incident.wsdl"));
     client.setEndpoint(`${gateway.url}/incident.do?SOAP`);
