@@ -50,7 +50,7 @@ describe("admin console with two workers", { skip: "skip" in redis ? redis.skip 
     const dbPath = join(mkdtempSync(join(tmpdir(), "wss-admin-workers-db-")), "gateway.db");
     served = await spawnServe(
       ["--config", configDir, "--store", `sqlite:${dbPath}`, "--workers", "2", "--replay-cache", "url" in redis ? redis.url : "", "--metrics-port", "0"],
-      { readyMessage: "wss-gateway workers listening" },
+      { readyMessage: "wss-gateway workers listening", timeoutMs: 90_000 }, // two workers compiling through tsx on a loaded machine
     );
     const opsLine = served.logLines().find((line) => line.msg === "metrics, readiness and admin console listening");
     assert.ok(opsLine, "a worker reported the metrics listener");
