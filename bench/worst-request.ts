@@ -13,6 +13,7 @@
  *   taskset -c 1 npm run bench:worst     # pin it on a shared machine
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { readFileSync, rmSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -276,14 +277,14 @@ async function measureOnce(served: Served, worst: WorstCase, body: Buffer): Prom
   if (worst.authorization) headers.Authorization = worst.authorization;
   if (process.env.WORST_DUMP_DIR) writeFileSync(join(process.env.WORST_DUMP_DIR, `${worst.name}.xml`), body);
   const start = performance.now();
-  let response: { status: number; text: () => Promise<string> };
+  let response: { status: number; text: string };
   try {
-    response = await fetch(`${served.url}/incident.do?SOAP`, { method: "POST", headers, body: new Uint8Array(body) });
+    response = await post(`${served.url}/incident.do?SOAP`, headers, body);
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? String(error);
-    response = { status: 0, text: async () => `connection failed (${cause}) after ${(performance.now() - start).toFixed(0)} ms; gateway log: ${lastLog.slice(0, 300)}` };
+    const cause = (error as { code?: string }).code ?? String(error);
+    response = { status: 0, text: `connection failed (${cause}) after ${(performance.now() - start).toFixed(0)} ms; gateway log: ${lastLog.slice(0, 300)}` };
   }
-  const text = await response.text();
+  const text = response.text;
   const wallMs = performance.now() - start;
   await new Promise((resolve) => setTimeout(resolve, 50)); // let /proc catch up with the last tick
   const cpuMs = (cpuSeconds(pid) - cpuBefore) * 1000;
@@ -303,6 +304,21 @@ async function measureOnce(served: Served, worst: WorstCase, body: Buffer): Prom
     healthzFailed,
     healthzSlowestMs,
   };
+}
+
+/** One POST on a connection of its own (no keep-alive reuse across the seconds spent building the next request). */
+function post(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method: "POST", agent: false, headers: { ...headers, "Content-Length": String(body.length) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      response.on("error", reject);
+    });
+    // An early answer (401 before the body is read) may close the connection while the body is still being written.
+    request.on("error", reject);
+    request.end(body);
+  });
 }
 
 function median(values: number[]): number {
