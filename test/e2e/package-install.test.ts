@@ -34,7 +34,8 @@ describe("package scripts", () => {
   test("npm start does not compile: no prestart, start runs the built CLI; the build runs once, on install (prepare)", () => {
     assert.equal(packageJson.scripts.prestart, undefined);
     assert.doesNotMatch(packageJson.scripts.start!, /\btsc\b|\bbuild\b|\btsx\b/);
-    assert.equal(packageJson.scripts.prepare, "npm run build");
+    assert.equal(packageJson.scripts.prepare, "node scripts/prepare.mjs");
+    assert.equal(packageJson.scripts.build, "tsc -p tsconfig.build.json");
     assert.match(readFileSync(join(ROOT, ".ci/run"), "utf8"), /^npm ci\b/m, ".ci/run installs with npm ci, which runs prepare");
   });
 });
@@ -48,7 +49,7 @@ describe("npm pack → npm install --omit=dev → wss-gateway serve", () => {
     work = mkdtempSync(join(tmpdir(), "wss-package-"));
     const source = join(work, "source");
     mkdirSync(source);
-    for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "README.md", "bin", "src", "wsdl", "policies", "certs", "deploy", "docs"]) {
+    for (const entry of ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json", "README.md", "bin", "scripts", "src", "wsdl", "policies", "certs", "deploy", "docs"]) {
       cpSync(join(ROOT, entry), join(source, entry), { recursive: true });
     }
     symlinkSync(join(ROOT, "node_modules"), join(source, "node_modules"));
@@ -76,6 +77,15 @@ describe("npm pack → npm install --omit=dev → wss-gateway serve", () => {
       assert.ok(listing.includes(path), `${path} is in the tarball`);
     }
     assert.ok(!listing.some((path) => path.startsWith("package/src/") || path.startsWith("package/test/")), "no sources or tests");
+  });
+
+  test("npm ci --omit=dev in a checkout without dist/: prepare fails at install, saying what to do (not 'tsc: not found' at start)", () => {
+    const checkout = mkdtempSync(join(tmpdir(), "wss-checkout-"));
+    cpSync(join(ROOT, "scripts"), join(checkout, "scripts"), { recursive: true });
+    const result = spawnSync(process.execPath, ["scripts/prepare.mjs"], { cwd: checkout, encoding: "utf8" });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /dist\/ cannot be built without the dev dependencies \(typescript\)/);
+    rmSync(checkout, { recursive: true, force: true });
   });
 
   test("only production dependencies are installed", () => {
