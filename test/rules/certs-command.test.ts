@@ -26,7 +26,7 @@ let configDir: string;
 
 before(() => {
   pkiDir = mkdtempSync(join(tmpdir(), "certs-command-"));
-  partner = makeCertificate(pkiDir, "partner", { key: "ec-p256", subject: "/O=Partner Inc/CN=partner.soap", notAfter: new Date(NOW.getTime() + 400 * DAY_MS) });
+  partner = makeCertificate(pkiDir, "partner", { key: "ec-p256", subject: "/O=Partner Inc/CN=partner.soap", notBefore: new Date(NOW.getTime() - DAY_MS), notAfter: new Date(NOW.getTime() + 400 * DAY_MS) });
   ca = makeCertificate(pkiDir, "ca", { key: "ec-p256", subject: "/O=Partner Inc/CN=Partner CA", notAfter: new Date(NOW.getTime() + 10 * DAY_MS + 3600_000) });
   client = makeCertificate(pkiDir, "client", {
     key: "ec-p256",
