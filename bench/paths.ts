@@ -8,6 +8,7 @@ import { SignedXml } from "xml-crypto";
 import { systemClock } from "../src/clock.js";
 import type { GatewayConfig } from "../src/config/types.js";
 import { MemoryReplayCache } from "../src/replay/memory.js";
+import { reservingReplayGuard } from "../src/replay/guard.js";
 import { readEnvelope } from "../src/soap/envelope.js";
 import { decideWsSecurity } from "../src/wss/engine.js";
 import { NS } from "../src/xml/ns.js";
@@ -34,7 +35,7 @@ export function fullVerification(config: GatewayConfig, envelope: BenchEnvelope)
       envelope: read.envelope,
       basicUser,
       clock: systemClock,
-      replayCache: new MemoryReplayCache(systemClock),
+      replay: reservingReplayGuard(new MemoryReplayCache(systemClock)),
     });
     if (decision.kind !== "admitted" || decision.sessionUser !== BENCH_RUN_AS) {
       throw new Error(`bench envelope not admitted: ${decision.kind === "refused" ? decision.steps.join("; ") : decision.kind}`);
@@ -58,7 +59,7 @@ export function verifyOnly(config: GatewayConfig, envelope: BenchEnvelope): () =
       envelope: read.envelope,
       basicUser,
       clock: systemClock,
-      replayCache: new MemoryReplayCache(systemClock),
+      replay: reservingReplayGuard(new MemoryReplayCache(systemClock)),
     });
     if (decision.kind !== "admitted" || decision.sessionUser !== BENCH_RUN_AS) {
       throw new Error(`bench envelope not admitted: ${decision.kind === "refused" ? decision.steps.join("; ") : decision.kind}`);

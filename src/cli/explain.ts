@@ -34,6 +34,7 @@ import { resolveSessionUser } from "../pipeline/session-user.js";
 import { selectOperation } from "../pipeline/select-operation.js";
 import { checkNamedPolicy, checkWsSecurity } from "../pipeline/ws-security.js";
 import { openReplayCache } from "../replay/open.js";
+import { checkOnlyReplayGuard } from "../replay/guard.js";
 import { elementChildren, readEnvelope, type SoapEnvelope } from "../soap/envelope.js";
 import { FAULTS, faultString, type FaultId, type FaultParams } from "../soap/faults.js";
 import { checkMustUnderstand } from "../soap/header-blocks.js";
@@ -217,7 +218,8 @@ async function explainRequest(input: ExplainInput): Promise<Verdict> {
   const replayCache = await openReplayCache("memory", input.clock);
   let decision: WssDecision;
   try {
-    const wssInput = { config, envelope: envelope.envelope, basicUser: basic.user, clock: input.clock, replayCache };
+    // A fresh cache, claimed check-only: explain records nothing and sees no earlier request.
+    const wssInput = { config, envelope: envelope.envelope, basicUser: basic.user, clock: input.clock, replay: checkOnlyReplayGuard(replayCache) };
     if (input.policy !== undefined) print(`   --policy "${input.policy}": evaluated instead of default_policy, for every user (internal integration users and ws_security.required: false included)`);
     decision = input.policy === undefined ? await checkWsSecurity(wssInput) : await checkNamedPolicy(wssInput, input.policy);
   } finally {

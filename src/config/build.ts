@@ -108,6 +108,7 @@ function buildGatewaySettings(gateway: ConfigDirectory["gateway"]): GatewaySetti
       maxXmlDepth: limits.max_xml_depth,
       maxXmlElements: limits.max_xml_elements,
       maxAttributesPerElement: limits.max_attributes_per_element,
+      maxSignatureReferences: limits.max_signature_references,
     },
     throttle: {
       maxFailures: throttle.max_failures,

@@ -95,6 +95,7 @@ export const gatewayFileSchema = z.strictObject({
       max_xml_depth: positiveInt.default(128),
       max_xml_elements: positiveInt.default(100000),
       max_attributes_per_element: positiveInt.default(64),
+      max_signature_references: positiveInt.default(30),
     })
     .prefault({}),
   throttle: z

@@ -109,6 +109,8 @@ export interface GatewaySettings {
     readonly maxXmlDepth: number;
     readonly maxXmlElements: number;
     readonly maxAttributesPerElement: number;
+    /** References in one SignedInfo. */
+    readonly maxSignatureReferences: number;
   };
   readonly throttle: {
     readonly maxFailures: number;

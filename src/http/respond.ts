@@ -1,7 +1,9 @@
 /**
  * The only place that writes responses: it runs the rest of the pipeline,
- * then writes whatever response a stage settled on (or an internal-error
- * fault if a stage threw), echoes the request id, and logs the audit line.
+ * then settles the request's replay reservations (kept only when the
+ * operation was executed), writes whatever response a stage settled on (or
+ * an internal-error fault if a stage threw), echoes the request id, and logs
+ * the audit line.
  */
 import type Koa from "koa";
 import { randomUUID } from "node:crypto";
@@ -41,6 +43,7 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
       ctx.state.response = failedResponse(ctx.state, error);
     }
     const response: GatewayResponse = ctx.state.response ?? { kind: "http-error", status: 404, message: "no such endpoint" };
+    await settleReplay(ctx.state, response, services);
     writeResponse(ctx, response);
     ctx.set("X-Request-Id", requestId);
     logAudit(ctx.state, services, ctx.status, response);
@@ -61,6 +64,19 @@ function failedResponse(state: RequestState, error: unknown): GatewayResponse {
   }
   state.audit.reason = `internal error: ${error instanceof Error ? error.message.slice(0, 200) : "unknown"}`;
   return { kind: "soap-fault", version: state.soapVersion ?? "1.1", fault: error instanceof SoapFault ? error : new SoapFault("internal") };
+}
+
+/**
+ * A signature or nonce counts as used only when its request was executed:
+ * any other ending (a wrong table, a bad value, roles/ACLs, a store failure,
+ * a 503) releases what the WS-Security decision reserved, before the client
+ * hears back, so an immediate retry is not a replay. A release that fails
+ * leaves the entry to expire (fail closed).
+ */
+async function settleReplay(state: RequestState, response: GatewayResponse, services: GatewayServices): Promise<void> {
+  if (!state.replay) return;
+  const settled = await state.replay.settle(response.kind === "soap-response" ? "executed" : "not-executed");
+  if (settled === "release-failed") services.logger.warn({ requestId: state.requestId }, "replay reservation not released (replay cache unavailable)");
 }
 
 /** Writes a settled response onto the Koa context (also used by the metrics/admin listener, src/http/ops-app.ts). */

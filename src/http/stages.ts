@@ -25,6 +25,7 @@ import { authorizeRequest } from "../pipeline/authorize.js";
 import { performOperation } from "../pipeline/run-operation.js";
 import { serviceEndpoint } from "../pipeline/service-endpoints.js";
 import { SoapFault } from "../soap/faults.js";
+import { reservingReplayGuard } from "../replay/guard.js";
 import { claimedBasicUser, claimedTokenUser } from "../abuse/claimed-user.js";
 import { claimedTokenUserOf, readDigestTokenAttempt } from "../pipeline/digest-token-sign-on.js";
 import type { CredentialSource } from "../observability/metrics.js";
@@ -164,12 +165,14 @@ export const wsSecurityStage = stage(async (ctx, services) => {
   const claimedUser = claimedTokenUser(ctx.state.envelope!);
   const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
   if (throttled) return throttled;
+  const replay = reservingReplayGuard(services.replayCache);
+  ctx.state.replay = replay;
   const input = {
     config: ctx.state.config,
     envelope: ctx.state.envelope!,
     basicUser: ctx.state.basicUser!,
     clock: services.clock,
-    replayCache: services.replayCache,
+    replay,
   };
   const audit = ctx.state.audit;
   // Report-only: before the enforced decision records this request's nonce or signature; it changes nothing.

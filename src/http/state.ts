@@ -8,6 +8,7 @@ import type { GatewayConfig, TableDef, UserAccount } from "../config/types.js";
 import type { SoapEnvelope, SoapVersion } from "../soap/envelope.js";
 import type { SoapFault } from "../soap/faults.js";
 import type { WssDecision } from "../wss/types.js";
+import type { RequestReplayGuard } from "../replay/guard.js";
 import type { ColumnAccess } from "../operations/index.js";
 import type { AuditRecord } from "../observability/audit.js";
 import type { ClientView } from "./forwarded.js";
@@ -60,6 +61,8 @@ export interface RequestState {
   envelope?: SoapEnvelope;
   basicUser?: BasicUser;
   wss?: WssDecision;
+  /** The replay reservations of the WS-Security decision; respond.ts settles them when the request ends. */
+  replay?: RequestReplayGuard;
   sessionUser?: BasicUser;
   operation?: { readonly name: string; readonly element: Element };
   access?: ColumnAccess;

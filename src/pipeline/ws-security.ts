@@ -4,7 +4,7 @@
  */
 import type { Clock } from "../clock.js";
 import type { GatewayConfig } from "../config/types.js";
-import type { ReplayCache } from "../replay/types.js";
+import type { ReplayGuard } from "../replay/guard.js";
 import type { SoapEnvelope } from "../soap/envelope.js";
 import type { BasicUser } from "../http/state.js";
 import { decideUnderNamedPolicy, decideWsSecurity } from "../wss/engine.js";
@@ -16,18 +16,18 @@ export interface WsSecurityInput {
   readonly envelope: SoapEnvelope;
   readonly basicUser: BasicUser;
   readonly clock: Clock;
-  readonly replayCache: ReplayCache;
+  readonly replay: ReplayGuard;
 }
 
 /**
  * The report-only shadow policy's verdict, or undefined when none is
- * configured. Run it before checkWsSecurity: it only reads the replay cache.
+ * configured. It records nothing (it claims through `input.replay.checkOnly()`).
  */
 export async function checkShadowPolicy(input: WsSecurityInput): Promise<ShadowVerdict | undefined> {
   const name = input.config.gateway.wsSecurity.shadowPolicy;
   if (name === undefined) return undefined;
   return evaluateShadowPolicy(
-    { config: input.config, envelope: input.envelope, basicUser: input.basicUser.account, clock: input.clock, replayCache: input.replayCache },
+    { config: input.config, envelope: input.envelope, basicUser: input.basicUser.account, clock: input.clock, replay: input.replay },
     name,
   );
 }
@@ -38,14 +38,14 @@ export function checkWsSecurity(input: WsSecurityInput): Promise<WssDecision> {
     envelope: input.envelope,
     basicUser: input.basicUser.account,
     clock: input.clock,
-    replayCache: input.replayCache,
+    replay: input.replay,
   });
 }
 
 /** The decision under a named policy whoever the user is (`explain --policy`): no bypass for internal integration users or required: false. */
 export function checkNamedPolicy(input: WsSecurityInput, policyName: string): Promise<WssDecision> {
   return decideUnderNamedPolicy(
-    { config: input.config, envelope: input.envelope, basicUser: input.basicUser.account, clock: input.clock, replayCache: input.replayCache },
+    { config: input.config, envelope: input.envelope, basicUser: input.basicUser.account, clock: input.clock, replay: input.replay },
     policyName,
   );
 }

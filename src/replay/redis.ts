@@ -1,29 +1,43 @@
 /**
- * The shared replay cache: one Redis for every worker and instance. Each
- * entry is `SET key 1 NX EX ttl` — atomic check-and-set with expiry done by
- * Redis itself. Keys are a SHA-256 of the replay key under a fixed prefix,
- * so nonces and signature values are never stored as they came. An
- * unreachable Redis is an error, never a silent "first use": it fails closed.
+ * The shared replay cache: one Redis for every worker and instance. A
+ * reservation is `SET key token PX ms NX` — atomic check-and-set with expiry
+ * done by Redis itself; the lifetime is the entry's expiry minus "now" of the
+ * injected clock at reservation time. A release runs a Lua script that
+ * deletes the key only while it still holds our token, so it never removes
+ * an entry that some later reservation made. Keys are a SHA-256 of the
+ * replay key under a fixed prefix, so nonces and signature values are never
+ * stored as they came. An unreachable Redis is an error, never a silent
+ * "first use": it fails closed.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import type { Clock } from "../clock.js";
 import { connectRedis } from "../redis/connect.js";
-import type { ReplayCache } from "./types.js";
+import type { ReplayCache, ReplayReservation } from "./types.js";
 
 const KEY_PREFIX = "wss-gateway:replay:";
 const SIZE_SCAN_LIMIT = 100;
+const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) else return 0 end`;
 
 export class RedisReplayCache implements ReplayCache {
-  private constructor(private readonly redis: Redis) {}
+  private constructor(
+    private readonly redis: Redis,
+    private readonly clock: Clock,
+  ) {}
 
-  static async connect(url: string): Promise<RedisReplayCache> {
-    return new RedisReplayCache(await connectRedis(url, { commandTimeoutMs: 2000 }));
+  static async connect(url: string, clock: Clock): Promise<RedisReplayCache> {
+    return new RedisReplayCache(await connectRedis(url, { commandTimeoutMs: 2000 }), clock);
   }
 
-  async remember(key: string, ttlSeconds: number): Promise<"first-use" | "replayed"> {
-    const seconds = Math.max(1, Math.ceil(ttlSeconds));
-    const result = await this.redis.set(redisKey(key), "1", "EX", seconds, "NX");
-    return result === "OK" ? "first-use" : "replayed";
+  async reserve(key: string, expiresAt: Date): Promise<ReplayReservation> {
+    const milliseconds = Math.max(1, Math.ceil(expiresAt.getTime() - this.clock.now().getTime()));
+    const token = randomUUID();
+    const result = await this.redis.set(redisKey(key), token, "PX", milliseconds, "NX");
+    return result === "OK" ? { kind: "reserved", token } : { kind: "replayed" };
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await this.redis.eval(RELEASE_SCRIPT, 1, redisKey(key), token);
   }
 
   async seen(key: string): Promise<boolean> {

@@ -5,20 +5,30 @@
  *     → bypassed, unless a present signature fails (see below)
  *   policy (outbound → refused) → our Security header (two → refused)
  *   → one Signature at most → require_signed → active profiles
- *   → Timestamp window → the signature's structure, digests and coverage
+ *   → Timestamp window → the signature's structure: References (at most
+ *     max_signature_references) resolved, a signed wsu:Timestamp only as our
+ *     header's, Body and our Timestamp covered; require_timestamp
  *   → profiles in order (all: first failure stops; at_least_one: all run,
  *     and when none passes a replay among them is reported as the replay)
  *   → a present signature that no profile verified must verify with a
  *     configured certificate anyway
  *
  * "A signature that is present is always verified, required or not": its
- * digests and coverage are checked before any profile runs, and its
+ * structure and coverage are checked before any profile runs, and its
  * SignatureValue must verify with a configured (pinned) certificate —
  * through an x509 profile of the policy, or else through any active x509
  * profile of the configuration. This also holds when ws_security.required is
- * false. Everything computed from the message is computed once per request
- * (the id map, canonical SignedInfo, the key reference, each certificate's
- * verification, each replay check) and shared by the profiles.
+ * false. Cost: no Reference is digested before the SignatureValue verified
+ * with a configured certificate (a junk signature costs one public-key
+ * operation per candidate certificate), and each signed element is digested
+ * once. A digest mismatch refuses the whole request, whatever the mode.
+ * Everything computed from the message is computed once per request (the id
+ * map, canonical SignedInfo, the key reference, each certificate's
+ * verification, the digests, each replay claim) and shared by the profiles.
+ *
+ * Replay: signatures and nonces are claimed through `input.replay` (see
+ * src/replay/guard.ts); a cache that cannot answer refuses the request with
+ * the 503 fault `Service temporarily unavailable`.
  */
 import { basename } from "node:path";
 import type { ConfiguredCertificate, UsernameProfile, X509Profile } from "../config/types.js";
@@ -29,8 +39,8 @@ import { readTimestamp, type Timestamp } from "./processors/timestamp.js";
 import { readUsernameToken, type UsernameTokenResult } from "./processors/username-token.js";
 import { runAsText } from "./run-as.js";
 import { matchCertificate, readKeyReference, type KeyReference } from "./rules/key-reference.js";
-import { checkReplay, nonceReplayKey, replayTtlSeconds, signatureReplayKey, type ReplayCheck } from "./rules/replay.js";
-import { checkSignedElements, verifyReferences } from "./rules/signed-elements.js";
+import { checkReplay, nonceReplayKey, replayEntryExpiry, signedContentReplayKey, type ReplayCheck } from "./rules/replay.js";
+import { checkSignedElements, resolveReferences, verifyDigests, type DigestVerification, type ResolvedReference } from "./rules/signed-elements.js";
 import { collectIds } from "./rules/unique-ids.js";
 import { findSecurityHeader, type SecurityHeader } from "./security-header.js";
 import type { ProfileOutcome, WssDecision, WssInput } from "./types.js";
@@ -72,10 +82,13 @@ interface MessageSecurity {
 
 interface SignatureState {
   readonly parsed: ParsedSignature;
+  readonly references: readonly ResolvedReference[];
   readonly canonicalSignedInfo: string;
   readonly keyReference: KeyReference;
   /** Per-request memo: each configured certificate is tried at most once. */
   readonly verifiedWith: Map<ConfiguredCertificate, boolean>;
+  /** Per-request memo: the digests, computed once, after the SignatureValue verified. */
+  digests: DigestVerification | undefined;
 }
 
 /** Per-request state shared by the profiles. Never kept beyond one call. */
@@ -85,6 +98,8 @@ interface RequestContext {
   readonly steps: string[];
   readonly replayChecks: Map<string, Promise<ReplayCheck>>;
   usernameToken: UsernameTokenResult | undefined;
+  /** A failure of the message itself (a digest mismatch, the replay cache down): it refuses the request in any mode. */
+  fatal: Refusal | undefined;
 }
 
 async function decideUnderPolicy(input: WssInput, policyName?: string): Promise<WssDecision> {
@@ -106,15 +121,16 @@ async function decideUnderPolicy(input: WssInput, policyName?: string): Promise<
   if (policy.requireSigned && signatureCount === 0) return refusedWith(policy, refusal("notSigned", "no ds:Signature in the Security header"), steps);
   if (policy.profiles.length === 0) return refusedWith(policy, refusal("noProfiles", "the policy has no active profile"), steps);
 
-  const message = readMessageSecurity(input, header, steps);
+  const message = readMessageSecurity(input, header, policy.requireTimestamp, steps);
   if (message.kind === "refusal") return refusedWith(policy, message, steps);
 
-  const context: RequestContext = { input, message, steps, replayChecks: new Map(), usernameToken: undefined };
+  const context = newContext(input, message, steps);
   const outcomes: ProfileOutcome[] = [];
   for (const profile of policy.profiles) {
     const outcome = profile.kind === "x509" ? (await evaluateX509Profile(profile, context)).outcome : await evaluateUsernameProfile(profile, context);
     outcomes.push(outcome);
     steps.push(describeOutcome(outcome));
+    if (context.fatal) return refused(policy.name, context.fatal.fault, outcomes, steps, false);
     if (outcome.kind === "failed" && policy.authenticate === "all") {
       return refused(policy.name, outcome.fault, outcomes, steps, outcome.credentialFailure);
     }
@@ -153,16 +169,26 @@ async function decideWithoutPolicy(input: WssInput, reason: BypassReason): Promi
   const header = headerResult.header;
   if (header.signatures.length > 1) return refused(undefined, "signatureInvalid", [], [...steps, "more than one ds:Signature"], false);
   steps.push("a signature is present: it is verified anyway");
-  const message = readMessageSecurity(input, header, steps);
+  // No policy applies, so no Timestamp is required; one that is present must still be covered.
+  const message = readMessageSecurity(input, header, false, steps);
   if (message.kind === "refusal") return refused(undefined, message.fault, [], [...steps, message.reason], false);
-  const context: RequestContext = { input, message, steps, replayChecks: new Map(), usernameToken: undefined };
+  const context = newContext(input, message, steps);
   const check = await verifyWithConfiguredCertificates(context);
   if (check.kind === "refusal") return refused(undefined, check.fault, [], steps, false);
   return { kind: "bypassed", reason };
 }
 
-/** Timestamp and signature structure, checked once before the profiles. */
-function readMessageSecurity(input: WssInput, header: SecurityHeader | undefined, steps: string[]): (MessageSecurity & { kind: "message" }) | Refusal {
+function newContext(input: WssInput, message: MessageSecurity, steps: string[]): RequestContext {
+  return { input, message, steps, replayChecks: new Map(), usernameToken: undefined, fatal: undefined };
+}
+
+/** Timestamp and signature structure, checked once before the profiles; no digest is computed here. */
+function readMessageSecurity(
+  input: WssInput,
+  header: SecurityHeader | undefined,
+  requireTimestamp: boolean,
+  steps: string[],
+): (MessageSecurity & { kind: "message" }) | Refusal {
   const settings = input.config.gateway.wsSecurity;
   const timestampResult = readTimestamp(header?.timestamps ?? []);
   if (timestampResult.kind === "unreadable") return refusal("tokenMissing", timestampResult.reason);
@@ -177,23 +203,32 @@ function readMessageSecurity(input: WssInput, header: SecurityHeader | undefined
   const signatureElement = header?.signatures[0];
   if (!header || !signatureElement) return { kind: "message", header, timestamp, signature: undefined };
 
-  const parsed = readSignature(signatureElement, settings.allowSha1);
+  const maxReferences = input.config.gateway.limits.maxSignatureReferences;
+  const parsed = readSignature(signatureElement, { allowSha1: settings.allowSha1, maxReferences });
   if (parsed.kind === "invalid") return refusal("signatureInvalid", parsed.reason);
   const ids = collectIds(input.envelope.document);
   if (ids.kind === "duplicate") return refusal("signatureInvalid", ids.reason);
-  const references = verifyReferences(parsed.signature, ids.elementsById);
+  const references = resolveReferences(parsed.signature, ids.elementsById, timestamp?.element);
   if (references.kind === "invalid") return refusal("signatureInvalid", references.reason);
   const coverage = checkSignedElements(references.signedElements, input.envelope.body, timestamp?.element);
   if (coverage.kind === "invalid") return refusal("signatureInvalid", coverage.reason);
+  if (requireTimestamp && !timestamp) return refusal("tokenMissing", "the policy requires a wsu:Timestamp in the Security header of a signed request");
   const signedInfo = canonicalSignedInfo(parsed.signature);
   if (signedInfo.kind === "invalid") return refusal("signatureInvalid", signedInfo.reason);
   const keyReference = readKeyReference(parsed.signature.keyInfo, header, ids.elementsById);
-  steps.push(`signature: ${parsed.signature.references.length} reference(s) verified, Body${timestamp ? " and Timestamp" : ""} signed; key ${describeKeyReference(keyReference)}`);
+  steps.push(`signature: ${parsed.signature.references.length} reference(s) resolved, Body${timestamp ? " and Timestamp" : ""} signed; key ${describeKeyReference(keyReference)}`);
   return {
     kind: "message",
     header,
     timestamp,
-    signature: { parsed: parsed.signature, canonicalSignedInfo: signedInfo.text, keyReference, verifiedWith: new Map() },
+    signature: {
+      parsed: parsed.signature,
+      references: references.references,
+      canonicalSignedInfo: signedInfo.text,
+      keyReference,
+      verifiedWith: new Map(),
+      digests: undefined,
+    },
   };
 }
 
@@ -234,10 +269,17 @@ async function evaluateX509Profile(profile: X509Profile, context: RequestContext
     }
   }
   if (certificate === undefined) return firstFailure!;
+  // Only now, with the SignatureValue verified by a configured certificate, are the References digested.
+  signature.digests ??= verifyDigests(signature.references, context.input.onDigest);
+  if (signature.digests.kind === "invalid") {
+    context.fatal ??= refusal("signatureInvalid", signature.digests.reason);
+    return failed("signatureInvalid", signature.digests.reason);
+  }
 
-  const replay = await replayOnce(context, signatureReplayKey(signature.parsed.signatureValue), "this SignatureValue");
+  const expiresAt = replayEntryExpiry(context.message.timestamp?.created, context.input.config.gateway.wsSecurity, context.input.clock);
+  const replay = await replayOnce(context, signedContentReplayKey(signature.canonicalSignedInfo), expiresAt, "this signed content");
   if (replay.kind === "replayed") return failed("replayed", replay.reason);
-  if (replay.kind === "unavailable") return failed("internal", replay.reason);
+  if (replay.kind === "unavailable") return failed("unavailable", replay.reason);
   return {
     outcome: {
       kind: "passed",
@@ -270,9 +312,11 @@ async function evaluateUsernameProfile(profile: UsernameProfile, context: Reques
   const validation = await validateUsernameToken(profile, token, config, clock);
   if (validation.kind === "failed") return failed(validation.fault, validation.reason, validation.credentialFailure);
   if (token.nonce) {
-    const replay = await replayOnce(context, nonceReplayKey(token.username, token.nonce), "this (username, nonce) pair");
+    // The processor refuses a Nonce without a Created, so the entry's lifetime is the token's own.
+    const expiresAt = replayEntryExpiry(token.created?.date, config.gateway.wsSecurity, clock);
+    const replay = await replayOnce(context, nonceReplayKey(token.username, token.nonce), expiresAt, "this (username, nonce) pair");
     if (replay.kind === "replayed") return failed("replayed", replay.reason);
-    if (replay.kind === "unavailable") return failed("internal", replay.reason);
+    if (replay.kind === "unavailable") return failed("unavailable", replay.reason);
   }
   return {
     kind: "passed",
@@ -293,6 +337,7 @@ async function verifyWithConfiguredCertificates(context: RequestContext): Promis
   let matchedFailure: ProfileOutcome | undefined;
   for (const profile of candidates) {
     const evaluation = await evaluateX509Profile(profile, context);
+    if (context.fatal) return stepRefusal(context, context.fatal);
     if (evaluation.outcome.kind === "passed") {
       context.steps.push(`signature verified with the certificate of profile "${profile.name}"`);
       return { kind: "verified" };
@@ -323,15 +368,16 @@ function verifyOnce(signature: SignatureState, certificate: ConfiguredCertificat
   return verified;
 }
 
-/** Each replay key is checked once per request, however many profiles rely on it. */
-function replayOnce(context: RequestContext, key: string, what: string): Promise<ReplayCheck> {
+/** Each replay key is claimed once per request, however many profiles rely on it. A cache failure is fatal (503). */
+async function replayOnce(context: RequestContext, key: string, expiresAt: Date, what: string): Promise<ReplayCheck> {
   let check = context.replayChecks.get(key);
   if (!check) {
-    const settings = context.input.config.gateway.wsSecurity;
-    check = checkReplay(context.input.replayCache, key, replayTtlSeconds(settings), what);
+    check = checkReplay(context.input.replay, key, expiresAt, what);
     context.replayChecks.set(key, check);
   }
-  return check;
+  const result = await check;
+  if (result.kind === "unavailable") context.fatal ??= refusal("unavailable", result.reason);
+  return result;
 }
 
 function refusal(fault: FaultId, reason: string, credentialFailure = false): Refusal {

@@ -1,7 +1,8 @@
 /**
  * Which policy governs inbound requests, and which profiles it runs: the
  * policy named by `default_policy` (outbound → refused); with no policies at
- * all, every active profile under require_signed + authenticate all. The
+ * all, every active profile under require_signed + authenticate all (and
+ * require_timestamp). The
  * profiles are the policy's active ones in ascending `order`.
  */
 import type { GatewayConfig, SecurityPolicy, WssProfile } from "../config/types.js";
@@ -10,6 +11,8 @@ export interface EffectivePolicy {
   readonly name: string | undefined;
   readonly requireSigned: boolean;
   readonly authenticate: "all" | "at_least_one";
+  /** A signed request must carry a wsu:Timestamp in our Security header (the signature covers it whenever present). */
+  readonly requireTimestamp: boolean;
   readonly profiles: readonly WssProfile[];
 }
 
@@ -23,7 +26,7 @@ export function selectPolicy(config: GatewayConfig, name: string = config.gatewa
   if (config.policies.length === 0) {
     return {
       kind: "policy",
-      policy: { name: undefined, requireSigned: true, authenticate: "all", profiles: activeInOrder(config.profiles) },
+      policy: { name: undefined, requireSigned: true, authenticate: "all", requireTimestamp: true, profiles: activeInOrder(config.profiles) },
     };
   }
   const policy = config.policies.find((candidate) => candidate.name === name);
@@ -35,7 +38,13 @@ export function selectPolicy(config: GatewayConfig, name: string = config.gatewa
 
 function effective(policy: SecurityPolicy, config: GatewayConfig): EffectivePolicy {
   const named = config.profiles.filter((profile) => policy.profiles.includes(profile.name));
-  return { name: policy.name, requireSigned: policy.requireSigned, authenticate: policy.authenticate, profiles: activeInOrder(named) };
+  return {
+    name: policy.name,
+    requireSigned: policy.requireSigned,
+    authenticate: policy.authenticate,
+    requireTimestamp: policy.requireTimestamp,
+    profiles: activeInOrder(named),
+  };
 }
 
 function activeInOrder(profiles: readonly WssProfile[]): WssProfile[] {

@@ -3,14 +3,13 @@
  * inbound policy that is evaluated beside the enforced decision on every
  * SOAP request — internal integration users and `ws_security.required:
  * false` included, since "what if I switched it on" is the question it
- * answers. Its verdict never changes the response and never writes: the
- * replay cache is only consulted (check-only view, src/replay/check-only.ts),
- * so a nonce or signature the shadow saw is still fresh for the enforced
- * decision. It must run before the enforced decision records the request's
- * replay keys, or it would see its own request as a replay.
+ * answers. Its verdict never changes the response and never writes: it
+ * claims through the check-only view of the request's replay guard
+ * (`input.replay.checkOnly()`, src/replay/guard.ts), so a nonce or signature
+ * the shadow saw is still fresh for the enforced decision, and the
+ * request's own reservation is not seen as a replay.
  */
 import type { FaultId } from "../soap/faults.js";
-import { checkOnlyReplayCache } from "../replay/check-only.js";
 import { decideUnderNamedPolicy } from "./engine.js";
 import type { WssInput } from "./types.js";
 
@@ -54,7 +53,7 @@ export function shadowFaultLabel(verdict: ShadowVerdict): ShadowFault | "none" {
 /** Never throws: a shadow evaluation that fails is reported, the request goes on untouched. */
 export async function evaluateShadowPolicy(input: WssInput, policyName: string): Promise<ShadowVerdict> {
   try {
-    const decision = await decideUnderNamedPolicy({ ...input, replayCache: checkOnlyReplayCache(input.replayCache) }, policyName);
+    const decision = await decideUnderNamedPolicy({ ...input, replay: input.replay.checkOnly() }, policyName);
     switch (decision.kind) {
       case "admitted":
         return { kind: "admitted", policy: policyName, steps: decision.steps };

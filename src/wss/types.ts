@@ -5,9 +5,10 @@
  */
 import type { Clock } from "../clock.js";
 import type { GatewayConfig, UserAccount } from "../config/types.js";
-import type { ReplayCache } from "../replay/types.js";
+import type { ReplayGuard } from "../replay/guard.js";
 import type { SoapEnvelope } from "../soap/envelope.js";
 import type { FaultId } from "../soap/faults.js";
+import type { DigestObserver } from "./rules/signed-elements.js";
 
 export interface WssInput {
   readonly config: GatewayConfig;
@@ -15,7 +16,15 @@ export interface WssInput {
   /** The Basic-authenticated user (or guest, which has no account). */
   readonly basicUser: UserAccount | undefined;
   readonly clock: Clock;
-  readonly replayCache: ReplayCache;
+  /**
+   * How the decision claims signatures and nonces (src/replay/guard.ts): a
+   * reserving guard for the enforced decision (the pipeline settles it when
+   * the request ends), a check-only guard for report-only evaluations
+   * (shadow policy, explain) that must not record anything.
+   */
+  readonly replay: ReplayGuard;
+  /** Called once per signed element canonicalized and digested (observability and tests). */
+  readonly onDigest?: DigestObserver;
 }
 
 /** One profile's result, in evaluation order; `reason` is for the audit/debug trace only (never secrets). */

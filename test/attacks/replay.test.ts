@@ -129,13 +129,13 @@ describe("replay", () => {
     assert.equal(outcomeOf(await decide(usernameConfig, dom.xml(), { clock, replayCache })), "WS-Security message replayed");
   });
 
-  test("replay cache full of unexpired entries → refused (Internal error), never admitted", async () => {
+  test("replay cache full of unexpired entries → refused (Service temporarily unavailable), never admitted", async () => {
     const clock = new ManualClock();
     const replayCache = new MemoryReplayCache(clock, { maxEntries: 1 });
     const first = signEnvelope(SOAP11_ENVELOPE, { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300, clock });
     const second = signEnvelope(SOAP11_ENVELOPE, { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300, clock: new ManualClock(clock.now().getTime() + 1000) });
     assert.equal(outcomeOf(await decide(x509Config, first, { clock, replayCache })), "admitted");
     clock.advanceSeconds(2);
-    assert.equal(outcomeOf(await decide(x509Config, second, { clock, replayCache })), "Internal error");
+    assert.equal(outcomeOf(await decide(x509Config, second, { clock, replayCache })), "Service temporarily unavailable");
   });
 });

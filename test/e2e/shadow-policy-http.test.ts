@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ManualClock } from "../../src/clock.js";
 import { MemoryReplayCache } from "../../src/replay/memory.js";
+import { reservingReplayGuard } from "../../src/replay/guard.js";
 import { decideWsSecurity } from "../../src/wss/engine.js";
 import { evaluateShadowPolicy } from "../../src/wss/shadow.js";
 import { signEnvelope } from "../../src/wss/sign/index.js";
@@ -190,7 +191,7 @@ describe("the shadow's replay check reads the cache and never records (engine le
     const clock = new ManualClock();
     const cache = new MemoryReplayCache(clock);
     const xml = signEnvelope(insert("engine"), { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300, clock });
-    const input = () => ({ config, envelope: parseRequest(xml), basicUser: undefined, clock, replayCache: cache });
+    const input = () => ({ config, envelope: parseRequest(xml), basicUser: undefined, clock, replay: reservingReplayGuard(cache) });
     for (let i = 0; i < 3; i++) assert.equal((await evaluateShadowPolicy(input(), "Signed only")).kind, "admitted");
     assert.equal(await cache.size(), 0);
     assert.equal((await decideWsSecurity(input())).kind, "admitted");
@@ -203,7 +204,7 @@ describe("the shadow's replay check reads the cache and never records (engine le
   test("an internal integration user is evaluated by the shadow policy too (no bypass)", async () => {
     const clock = new ManualClock();
     const account = config.users.get("mid.server")!;
-    const input = { config, envelope: parseRequest(insert("mid")), basicUser: account, clock, replayCache: new MemoryReplayCache(clock) };
+    const input = { config, envelope: parseRequest(insert("mid")), basicUser: account, clock, replay: reservingReplayGuard(new MemoryReplayCache(clock)) };
     assert.equal((await decideWsSecurity(input)).kind, "bypassed");
     const shadow = await evaluateShadowPolicy(input, "Signed only");
     assert.equal(shadow.kind === "refused" ? shadow.fault : shadow.kind, "not_signed");

@@ -13,6 +13,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { GatewayConfig, UserAccount } from "../../src/config/types.js";
 import { MemoryReplayCache } from "../../src/replay/memory.js";
 import type { ReplayCache } from "../../src/replay/types.js";
+import { reservingReplayGuard, type ReplayGuard } from "../../src/replay/guard.js";
 import { readEnvelope, type SoapEnvelope } from "../../src/soap/envelope.js";
 import { FAULTS } from "../../src/soap/faults.js";
 import { decideWsSecurity } from "../../src/wss/engine.js";
@@ -84,10 +85,11 @@ export function usernameProfileYaml(
 
 export function policyYaml(
   profiles: string[],
-  options: { name?: string; type?: "inbound" | "outbound"; requireSigned?: boolean; authenticate?: "all" | "at_least_one" } = {},
+  options: { name?: string; type?: "inbound" | "outbound"; requireSigned?: boolean; authenticate?: "all" | "at_least_one"; requireTimestamp?: boolean } = {},
 ): string {
-  // require_signed and authenticate belong to inbound policies only (SPEC §2).
-  const inbound = options.type === "outbound" ? "" : `    require_signed: ${options.requireSigned ?? true}\n    authenticate: ${options.authenticate ?? "all"}\n`;
+  // require_signed, authenticate and require_timestamp belong to inbound policies only (SPEC §2).
+  const requireTimestamp = options.requireTimestamp === undefined ? "" : `    require_timestamp: ${options.requireTimestamp}\n`;
+  const inbound = options.type === "outbound" ? "" : `    require_signed: ${options.requireSigned ?? true}\n    authenticate: ${options.authenticate ?? "all"}\n${requireTimestamp}`;
   return `  - name: ${JSON.stringify(options.name ?? "Default Security Policy")}
     type: ${options.type ?? "inbound"}
 ${inbound}    profiles: ${JSON.stringify(profiles)}
@@ -142,8 +144,12 @@ export function parseRequest(xml: string): SoapEnvelope {
 
 export interface DecideOptions {
   readonly clock?: Clock;
+  /** The cache claimed through a reserving guard that is never settled (every claim stays, as for executed requests). */
   readonly replayCache?: ReplayCache;
+  /** Or the guard itself (e.g. a check-only one). */
+  readonly replay?: ReplayGuard;
   readonly basicUser?: UserAccount;
+  readonly onDigest?: (referenceId: string) => void;
 }
 
 export function decide(config: GatewayConfig, xml: string, options: DecideOptions = {}): Promise<WssDecision> {
@@ -153,7 +159,8 @@ export function decide(config: GatewayConfig, xml: string, options: DecideOption
     envelope: parseRequest(xml),
     basicUser: options.basicUser,
     clock,
-    replayCache: options.replayCache ?? new MemoryReplayCache(clock),
+    replay: options.replay ?? reservingReplayGuard(options.replayCache ?? new MemoryReplayCache(clock)),
+    onDigest: options.onDigest,
   });
 }
 

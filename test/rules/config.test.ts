@@ -75,6 +75,7 @@ describe("configuration: the demo and the defaults", () => {
         maxXmlDepth: 128,
         maxXmlElements: 100000,
         maxAttributesPerElement: 64,
+        maxSignatureReferences: 30,
       },
       throttle: { maxFailures: 20, windowSeconds: 60, cooldownSeconds: 60 },
     });

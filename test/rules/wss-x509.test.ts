@@ -36,7 +36,10 @@ describe("X.509 profile", () => {
     leaf = makeIssuedCertificate(dir, "leaf", ca, { key: "rsa2048", subject: "/O=Partner/CN=leaf.example" });
   });
 
-  function configFor(signer: TestCertificate, options: { caCertificates?: TestCertificate[]; checkValidity?: boolean; minRsaKeyBits?: number; allowSha1?: boolean } = {}) {
+  function configFor(
+    signer: TestCertificate,
+    options: { caCertificates?: TestCertificate[]; checkValidity?: boolean; minRsaKeyBits?: number; allowSha1?: boolean; requireTimestamp?: boolean } = {},
+  ) {
     const extra: Record<string, string> = { "certs/signer.pem": signer.certPem };
     const caPaths = (options.caCertificates ?? []).map((certificate, index) => {
       extra[`certs/ca-${index}.pem`] = certificate.certPem;
@@ -46,7 +49,7 @@ describe("X.509 profile", () => {
       {
         gateway: { ...(options.minRsaKeyBits ? { minRsaKeyBits: options.minRsaKeyBits } : {}), ...(options.allowSha1 ? { allowSha1: true } : {}) },
         profiles: [x509ProfileYaml("Partner certificate", "certs/signer.pem", { runAs: "partner.soap", caCertificates: caPaths, ...(options.checkValidity === undefined ? {} : { checkValidity: options.checkValidity }) })],
-        policies: [policyYaml(["Partner certificate"])],
+        policies: [policyYaml(["Partner certificate"], options.requireTimestamp === undefined ? {} : { requireTimestamp: options.requireTimestamp })],
       },
       extra,
     );
@@ -75,10 +78,16 @@ describe("X.509 profile", () => {
     assert.equal(outcomeOf(await decide(configFor(partner), signed, { clock })), "admitted");
   });
 
-  test("signature without a Timestamp → admitted (Timestamp is optional)", async () => {
+  test("signature without a Timestamp under require_timestamp (the default) → Failed to extract principal(s) from request", async () => {
     const clock = new ManualClock();
     const signed = signEnvelope(SOAP11_ENVELOPE, { key: partner.keyPem, cert: partner.certPem, clock });
-    assert.equal(outcomeOf(await decide(configFor(partner), signed, { clock })), "admitted");
+    assert.equal(outcomeOf(await decide(configFor(partner), signed, { clock })), "Failed to extract principal(s) from request");
+  });
+
+  test("signature without a Timestamp under require_timestamp: false → admitted", async () => {
+    const clock = new ManualClock();
+    const signed = signEnvelope(SOAP11_ENVELOPE, { key: partner.keyPem, cert: partner.certPem, clock });
+    assert.equal(outcomeOf(await decide(configFor(partner, { requireTimestamp: false }), signed, { clock })), "admitted");
   });
 
   test("1024-bit RSA below min_rsa_key_bits → Failed to authenticate WS-Security", async () => {

@@ -49,7 +49,14 @@ export interface ParsedSignature {
 
 export type SignatureReadResult = { readonly kind: "signature"; readonly signature: ParsedSignature } | { readonly kind: "invalid"; readonly reason: string };
 
-export function readSignature(element: Element, allowSha1: boolean): SignatureReadResult {
+export interface SignatureReadOptions {
+  readonly allowSha1: boolean;
+  /** limits.max_signature_references: more References in one SignedInfo are refused before any is read. */
+  readonly maxReferences: number;
+}
+
+export function readSignature(element: Element, options: SignatureReadOptions): SignatureReadResult {
+  const { allowSha1, maxReferences } = options;
   const children = elementChildren(element);
   const [signedInfo, signatureValueElement, keyInfo, ...rest] = children;
   if (!signedInfo || !is(signedInfo, "SignedInfo")) return invalid("ds:Signature must start with one ds:SignedInfo");
@@ -64,6 +71,7 @@ export function readSignature(element: Element, allowSha1: boolean): SignatureRe
   if (!c14nMethod || !is(c14nMethod, "CanonicalizationMethod")) return invalid("ds:SignedInfo must start with ds:CanonicalizationMethod");
   if (!signatureMethod || !is(signatureMethod, "SignatureMethod")) return invalid("ds:SignatureMethod must follow ds:CanonicalizationMethod");
   if (references.length === 0) return invalid("ds:SignedInfo has no ds:Reference");
+  if (references.length > maxReferences) return invalid(`ds:SignedInfo has ${references.length} References (max_signature_references ${maxReferences})`);
 
   const c14nCheck = checkCanonicalizationAlgorithm(attribute(c14nMethod, "Algorithm") ?? "");
   if (c14nCheck.kind === "refused") return invalid(c14nCheck.reason);

@@ -1,7 +1,10 @@
 /**
  * Processor: reads the one `wsse:UsernameToken` of our Security header.
  * Password Type PasswordText (the default) or PasswordDigest; a digest
- * needs a Nonce and a Created. Nonce EncodingType Base64Binary (the default).
+ * needs a Nonce and a Created. A Nonce without a Created is refused (text or
+ * digest): the nonce is remembered until Created + TTL + skew, and without
+ * a Created the token could be replayed once its entry expired. Nonce
+ * EncodingType Base64Binary (the default).
  */
 import type { Element } from "../../xml/tree.js";
 import { elementChildren } from "../../soap/envelope.js";
@@ -75,6 +78,7 @@ export function readUsernameToken(tokens: readonly Element[]): UsernameTokenResu
   } else {
     return unsupported("Password Type is neither PasswordText nor PasswordDigest");
   }
+  if (nonce && !created) return missing("a wsse:Nonce needs a wsu:Created");
   return { kind: "token", token: { username, password, nonce, created } };
 }
 

@@ -1,22 +1,37 @@
 /**
- * Rule: a message is accepted once. The SignatureValue of an accepted
- * signature and a UsernameToken's (username, nonce) are remembered for the
- * Timestamp/Created TTL plus the clock skew — after that the message is
- * refused as expired anyway. Keys are SHA-256 digests, so the cache (which
- * may be a shared Redis) never holds nonces or signature bytes. Callers
- * check replay only after the signature or password verified, so that
+ * Rule: a message is accepted once.
+ *
+ * Keys: a signed message is identified by what was signed — a SHA-256 of
+ * its canonical SignedInfo, which holds the digest of every signed part —
+ * never by the SignatureValue bytes, so a re-encoded SignatureValue or an
+ * ECDSA signature's malleable twin (r, n − s) is the same message. A
+ * UsernameToken is identified by its (username, nonce) pair. Keys are
+ * digests, so the cache (which may be a shared Redis) never holds nonces
+ * or signature bytes.
+ *
+ * Lifetime: an entry lives until the message's own Created + TTL + clock
+ * skew (the Timestamp's Created for a signature, the token's Created for a
+ * nonce) — the last instant the message could still pass the freshness
+ * check — whatever time verification took. A signed message without a
+ * Timestamp (require_timestamp: false) has no Created: its entry lives
+ * TTL + skew from the check, after which it could be replayed (which is why
+ * check-config warns about that setting).
+ *
+ * Callers claim a key only after the signature or password verified, so
  * unverified values cannot fill the cache or block a legitimate message.
  */
 import { createHash } from "node:crypto";
-import type { ReplayCache } from "../../replay/types.js";
+import type { Clock } from "../../clock.js";
+import type { ReplayGuard } from "../../replay/guard.js";
 
 export type ReplayCheck =
   | { readonly kind: "first-use" }
   | { readonly kind: "replayed"; readonly reason: string }
   | { readonly kind: "unavailable"; readonly reason: string };
 
-export function signatureReplayKey(signatureValue: Buffer): string {
-  return `sig:${createHash("sha256").update(signatureValue).digest("base64url")}`;
+/** The key of a signed message: its canonical SignedInfo, i.e. exactly the bytes the SignatureValue signs. */
+export function signedContentReplayKey(canonicalSignedInfo: string): string {
+  return `sig:${createHash("sha256").update(canonicalSignedInfo, "utf8").digest("base64url")}`;
 }
 
 export function nonceReplayKey(username: string, nonce: Buffer): string {
@@ -25,14 +40,21 @@ export function nonceReplayKey(username: string, nonce: Buffer): string {
   return `nonce:${createHash("sha256").update(`${name.length}:`).update(name).update(nonce).digest("base64url")}`;
 }
 
-export function replayTtlSeconds(settings: { readonly timestampTtlSeconds: number; readonly clockSkewSeconds: number }): number {
-  return settings.timestampTtlSeconds + settings.clockSkewSeconds;
+export interface ReplayWindow {
+  readonly timestampTtlSeconds: number;
+  readonly clockSkewSeconds: number;
 }
 
-export async function checkReplay(cache: ReplayCache, key: string, ttlSeconds: number, what: string): Promise<ReplayCheck> {
+/** Until when a message created at `created` (now, when it carries no Created) could still be accepted. */
+export function replayEntryExpiry(created: Date | undefined, window: ReplayWindow, clock: Clock): Date {
+  const base = created ?? clock.now();
+  return new Date(base.getTime() + (window.timestampTtlSeconds + window.clockSkewSeconds) * 1000);
+}
+
+export async function checkReplay(guard: ReplayGuard, key: string, expiresAt: Date, what: string): Promise<ReplayCheck> {
   try {
-    const seen = await cache.remember(key, ttlSeconds);
-    return seen === "first-use" ? { kind: "first-use" } : { kind: "replayed", reason: `${what} was already accepted within ${ttlSeconds}s` };
+    const answer = await guard.claim(key, expiresAt);
+    return answer === "first-use" ? { kind: "first-use" } : { kind: "replayed", reason: `${what} was already accepted within its window` };
   } catch {
     return { kind: "unavailable", reason: "replay cache unavailable" };
   }

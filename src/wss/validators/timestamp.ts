@@ -1,7 +1,8 @@
 /**
  * Validator: time windows. A Created (of a Timestamp or a UsernameToken)
  * must not lie further in the future than the clock skew and must not be
- * older than the TTL; an Expires must not have passed (skew allowed).
+ * older than the TTL; an Expires must not have passed — no skew is added to
+ * Expires (as in WSS4J): the sender chose it, and it is a hard limit.
  */
 import type { Clock } from "../../clock.js";
 
@@ -26,7 +27,7 @@ export function checkFreshness(
   if (ageMs > window.ttlSeconds * 1000) return { kind: "expired", reason: `${what} Created is ${Math.round(ageMs / 1000)}s old (TTL ${window.ttlSeconds}s)` };
   if (expires) {
     if (expires.getTime() <= created.getTime()) return { kind: "expired", reason: `${what} Expires is not after Created` };
-    if (expires.getTime() + skewMs < nowMs) return { kind: "expired", reason: `${what} Expires has passed` };
+    if (expires.getTime() < nowMs) return { kind: "expired", reason: `${what} Expires has passed` };
   }
   return { kind: "fresh" };
 }
