@@ -21,6 +21,7 @@ import { DOMParser } from "@xmldom/xmldom";
 import { C14nCanonicalization } from "xml-crypto";
 import { ManualClock } from "../../src/clock.js";
 import { MemoryReplayCache } from "../../src/replay/memory.js";
+import { reservingReplayGuard } from "../../src/replay/guard.js";
 import { readEnvelope } from "../../src/soap/envelope.js";
 import { C14N_ALGORITHMS, canonicalize } from "../../src/wss/c14n.js";
 import { decideWsSecurity } from "../../src/wss/engine.js";
@@ -86,7 +87,7 @@ describe("inclusive c14n: part of a signed value wrapped in a processing instruc
       const clock = new ManualClock();
       const envelope = readEnvelope(bodyOf(xml).document as never);
       if (envelope.kind !== "envelope") throw new Error(envelope.reason);
-      const decision = await decideWsSecurity({ config, envelope: envelope.envelope, basicUser: undefined, clock, replayCache: new MemoryReplayCache(clock) });
+      const decision = await decideWsSecurity({ config, envelope: envelope.envelope, basicUser: undefined, clock, replay: reservingReplayGuard(new MemoryReplayCache(clock)) });
       return { outcome: outcomeOf(decision), steps: decision.kind === "refused" ? decision.steps.join("\n") : "" };
     };
     const signed = signedDeleteOfOneRecord(new ManualClock());
