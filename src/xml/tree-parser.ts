@@ -45,16 +45,6 @@ const WSU_NS = NS.wsu;
 
 export type TreeParseResult = { readonly kind: "parsed"; readonly document: Document } | { readonly kind: "refused"; readonly reason: string };
 
-/** A name as written, split at its colon (`prefix` null without one). */
-interface QName {
-  readonly name: string;
-  readonly prefix: string | null;
-  readonly localName: string;
-}
-
-/** Slots of the per-document name table (a power of two). */
-const NAME_CACHE_SIZE = 512;
-
 /** Thrown inside the parser only; carries the reason. No stack trace is captured. */
 class NotWellFormed {
   constructor(readonly reason: string) {}
@@ -107,12 +97,8 @@ class TreeBuilder {
   /** nsPrefixes.length before each open element's declarations, by depth. */
   private readonly nsMarks: number[] = [];
   /** The raw attributes of the start tag being read. */
-  private readonly rawNames: QName[] = [];
+  private readonly rawNames: string[] = [];
   private readonly rawValues: string[] = [];
-  /** Names read so far, by hash: a repeated element or attribute name is one string, split once. */
-  private readonly names: (QName | undefined)[] = new Array<QName | undefined>(NAME_CACHE_SIZE);
-  /** The hash of the last name read by `name()`. */
-  private nameHash = 0;
 
   constructor(
     private readonly text: string,
@@ -236,8 +222,7 @@ class TreeBuilder {
     const text = this.text;
     const nameStart = from + 1;
     const nameEnd = this.name(nameStart, "malformed start tag");
-    const qualified = this.qualifiedName(nameStart, nameEnd);
-    const tagName = qualified.name;
+    const tagName = text.slice(nameStart, nameEnd);
     if (++this.elements > this.limits.maxXmlElements) fail(`more than ${this.limits.maxXmlElements} elements`);
 
     const rawNames = this.rawNames;
@@ -263,29 +248,33 @@ class TreeBuilder {
       if (c === C_LT) fail("malformed start tag");
       if (pos === spaced) fail(`attribute space is required before ${quoteName(text, pos)}`);
       const attributeNameEnd = this.name(pos, "malformed attribute name");
-      const attributeName = this.qualifiedName(pos, attributeNameEnd);
-      const name = attributeName.name;
+      const name = text.slice(pos, attributeNameEnd);
       pos = this.skipWhitespace(attributeNameEnd);
       if (text.charCodeAt(pos) !== C_EQUALS) fail(`attribute "${name.slice(0, 64)}" missed value`);
       pos = this.skipWhitespace(pos + 1);
       const quote = text.charCodeAt(pos);
       if (quote !== C_QUOT && quote !== C_APOS) fail(`attribute "${unquotedValue(text, pos)}" missed quot(")!`);
       if (++count > this.limits.maxAttributesPerElement) fail(`more than ${this.limits.maxAttributesPerElement} attributes on one element`);
-      for (let k = 0; k < count - 1; k++) if (rawNames[k]!.name === name) fail(`Attribute ${name.slice(0, 64)} redefined`);
+      for (let k = 0; k < count - 1; k++) if (rawNames[k] === name) fail(`Attribute ${name.slice(0, 64)} redefined`);
       pos = this.attributeValue(pos + 1, quote, count - 1);
-      rawNames[count - 1] = attributeName;
+      rawNames[count - 1] = name;
     }
 
     const mark = this.nsTop;
     for (let k = 0; k < count; k++) {
-      const name = rawNames[k]!.name;
+      const name = rawNames[k]!;
       if (name.charCodeAt(0) === 0x78 && name.startsWith("xmlns") && (name.length === 5 || name.charCodeAt(5) === 0x3a)) {
         this.declareNamespace(name.length === 5 ? "" : name.slice(6), rawValues[k]!);
       }
     }
-    const { prefix, localName } = qualified;
+    const colon = tagName.indexOf(":");
+    let prefix: string | null = null;
+    let localName = tagName;
     let namespaceURI: string | null;
-    if (prefix !== null) {
+    if (colon >= 0) {
+      prefix = tagName.slice(0, colon);
+      localName = tagName.slice(colon + 1);
+      checkQName(prefix, localName, tagName);
       if (prefix === "xmlns") fail(`element ${tagName.slice(0, 64)} uses the reserved prefix xmlns`);
       namespaceURI = this.lookup(prefix);
       if (namespaceURI === null) fail("Error constructing the DOM: NamespaceError: prefix is non-null and namespace is null");
@@ -357,10 +346,13 @@ class TreeBuilder {
     return null;
   }
 
-  private attribute(qualified: QName, value: string): Attribute {
-    const { name, prefix, localName } = qualified;
+  private attribute(name: string, value: string): Attribute {
     if (name === "xmlns") return new TreeAttribute(name, null, "xmlns", XMLNS_NS, value);
-    if (prefix === null) return new TreeAttribute(name, null, name, null, value);
+    const colon = name.indexOf(":");
+    if (colon < 0) return new TreeAttribute(name, null, name, null, value);
+    const prefix = name.slice(0, colon);
+    const localName = name.slice(colon + 1);
+    checkQName(prefix, localName, name);
     if (prefix === "xmlns") return new TreeAttribute(name, prefix, localName, XMLNS_NS, value);
     const namespaceURI = this.lookup(prefix);
     if (namespaceURI === null) fail(`Error constructing the DOM: NamespaceError: prefix ${prefix.slice(0, 64)} of attribute ${name.slice(0, 64)} is not declared`);
@@ -537,46 +529,20 @@ class TreeBuilder {
     return pos + 1;
   }
 
-  /** A Name at `from`; returns its end and leaves its hash in `nameHash`. */
+  /** A Name at `from`; returns its end. */
   private name(from: number, problem: string): number {
     const text = this.text;
     let pos = from;
-    let c = text.charCodeAt(pos);
-    let hash = c;
-    const first = NAME_CLASS[c]!;
+    const first = NAME_CLASS[text.charCodeAt(pos)]!;
     if (first === NAME_START || first === COLON) pos++;
     else if (first === NAME_HIGH_SURROGATE && isLowSurrogate(text.charCodeAt(pos + 1))) pos += 2;
     else fail(problem);
     for (;;) {
-      c = text.charCodeAt(pos);
-      const kind = NAME_CLASS[c]!;
+      const kind = NAME_CLASS[text.charCodeAt(pos)]!;
       if (kind === NAME_START || kind === NAME_CHAR || kind === COLON) pos++;
       else if (kind === NAME_HIGH_SURROGATE && isLowSurrogate(text.charCodeAt(pos + 1))) pos += 2;
-      else {
-        this.nameHash = hash;
-        return pos;
-      }
-      hash = (Math.imul(hash, 31) + c) | 0;
+      else return pos;
     }
-  }
-
-  /** The name just read by `name()` (from `from` to `to`), split at its colon and checked as a QName; one object per distinct name. */
-  private qualifiedName(from: number, to: number): QName {
-    const slot = (this.nameHash ^ (to - from)) & (NAME_CACHE_SIZE - 1);
-    const cached = this.names[slot];
-    if (cached !== undefined && cached.name.length === to - from && this.text.startsWith(cached.name, from)) return cached;
-    const name = this.text.slice(from, to);
-    const colon = name.indexOf(":");
-    let qualified: QName;
-    if (colon < 0) qualified = { name, prefix: null, localName: name };
-    else {
-      const prefix = name.slice(0, colon);
-      const localName = name.slice(colon + 1);
-      checkQName(prefix, localName, name);
-      qualified = { name, prefix, localName };
-    }
-    this.names[slot] = qualified;
-    return qualified;
   }
 
   private nameEndForMessage(from: number): number {
