@@ -78,6 +78,8 @@ export const XMLSEC1_KEY_REFERENCES: readonly Xmlsec1KeyReference[] = ["bst", "x
 export interface Xmlsec1SignOptions {
   readonly keyReference: Xmlsec1KeyReference;
   readonly digest?: SignerDigest;
+  /** The c14n of SignedInfo and of every Reference (default exclusive). */
+  readonly c14n?: "exclusive" | "inclusive" | "inclusive11";
   readonly timestampSeconds?: number;
   readonly clock?: Clock;
 }
@@ -151,7 +153,7 @@ export function signWithXmlsec1(envelope: string, identity: TestCertificate, opt
     "ecdsa-sha384": DSIG_ALGORITHMS.signature.ecdsaSha384,
     "ecdsa-sha512": DSIG_ALGORITHMS.signature.ecdsaSha512,
   }[signatureMethod]!;
-  const c14n = DSIG_ALGORITHMS.c14n.exclusive;
+  const c14n = DSIG_ALGORITHMS.c14n[options.c14n ?? "exclusive"];
   security.appendChild(
     element(document, NS.ds, "ds:Signature", { "xmlns:ds": NS.ds }, [
       element(document, NS.ds, "ds:SignedInfo", {}, [

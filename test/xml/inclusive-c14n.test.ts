@@ -7,8 +7,15 @@
  * namespaces, inherited xml:* attributes, escaping, CDATA and comments, then
  * fast-check-generated documents. A processing instruction inside the
  * element is refused by every algorithm (libxml2 renders it; we never do).
+ * End to end: envelopes signed by xmlsec1 with inclusive c14n 1.0 and 1.1
+ * (SignedInfo and References, xml:* attributes inherited from the
+ * Envelope) are admitted, and our signer's inclusive signatures verify in
+ * xmlsec1.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { DOMParser } from "@xmldom/xmldom";
 import fc from "fast-check";
@@ -17,7 +24,11 @@ import { xmlParser } from "../../src/xml/parse.js";
 import { parseTree } from "../../src/xml/tree-parser.js";
 import { documentArbitrary, TARGET } from "../helpers/generated-xml.js";
 import { libxml2Canonical } from "../helpers/libxml2-c14n.js";
-import { missingToolReason } from "../helpers/signers.js";
+import { missingToolReason, signWithXmlsec1, verifyWithXmlsec1 } from "../helpers/signers.js";
+import { makeCertificate } from "../helpers/openssl-certificate.js";
+import { decide, outcomeOf, policyYaml, wssConfig, x509ProfileYaml } from "../helpers/wss-config.js";
+import { signEnvelope } from "../../src/wss/sign/index.js";
+import { DSIG_ALGORITHMS } from "../../src/xml/ns.js";
 
 const limits = { maxXmlDepth: 128, maxXmlElements: 100_000, maxAttributesPerElement: 64 };
 const noXmlsec1 = missingToolReason("xmlsec1");
@@ -176,4 +187,48 @@ test("generated documents (namespaces, xml:* attributes, escapes, CDATA, comment
     }),
     { numRuns: 150 },
   );
+});
+
+// ---------------------------------------------------------------- end to end with xmlsec1
+
+/** Bodies for signed envelopes (no PI: the parser refuses them), under an Envelope that carries xml:lang and xml:space. */
+const SIGNED_BODIES: Readonly<Record<string, string>> = {
+  "default namespace undeclared and redeclared": `<op xmlns="urn:op"><a>1</a><b xmlns=""><c>2</c><d xmlns="urn:d"><e/></d></b></op>`,
+  "prefix redeclared, superfluous redeclaration": `<p:op xmlns:p="urn:one"><p:a xmlns:p="urn:one"><p:b xmlns:p="urn:two"/></p:a></p:op>`,
+  "prefixes used only in attributes": `<op xmlns:z="urn:a" xmlns:a="urn:z" a:x="1" z:y="2" b="3" a="4"/>`,
+  "escapes, CR, CDATA and comments": `<op note="tab&#9;nl&#10;cr&#13;&quot;&amp;&lt;>">a &amp; b &lt; c > d &#13; e<![CDATA[ <x> & ]]><!-- c --></op>`,
+  "xml:lang overridden inside": `<op xml:lang="fr"><a xml:space="default">x</a></op>`,
+};
+
+function signedEnvelopeWith(body: string): string {
+  return (
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:outer="urn:outer" xml:lang="en" xml:space="preserve">` +
+    `<soapenv:Header/><soapenv:Body>${body}</soapenv:Body></soapenv:Envelope>`
+  );
+}
+
+test("xmlsec1 signs with inclusive c14n 1.0 and 1.1 (SignedInfo and References; xml:* inherited from the Envelope): admitted; one character changed → Unable to verify signed request", { skip: noXmlsec1 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "c14n-inclusive-xmlsec1-"));
+  const partner = makeCertificate(dir, "partner", { key: "rsa2048" });
+  const config = wssConfig({ profiles: [x509ProfileYaml("Partner certificate", "certs/partner.pem")], policies: [policyYaml(["Partner certificate"])] }, { "certs/partner.pem": partner.certPem });
+  for (const c14n of ["inclusive", "inclusive11"] as const) {
+    for (const [name, body] of Object.entries(SIGNED_BODIES)) {
+      const signed = signWithXmlsec1(signedEnvelopeWith(body), partner, { keyReference: "bst", timestampSeconds: 300, c14n });
+      assert.ok(signed.includes(DSIG_ALGORITHMS.c14n[c14n]), `${name}: xmlsec1 used ${c14n}`);
+      assert.equal(outcomeOf(await decide(config, signed)), "admitted", `${name} (${c14n})`);
+      const altered = signed.replace("</soapenv:Body>", " </soapenv:Body>");
+      assert.equal(outcomeOf(await decide(config, altered)), "Unable to verify signed request", `${name} (${c14n}, altered)`);
+    }
+  }
+});
+
+test("our signer with inclusive c14n 1.0 over the same envelopes: xmlsec1 verifies it and the engine admits it", { skip: noXmlsec1 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "c14n-inclusive-signer-"));
+  const partner = makeCertificate(dir, "partner", { key: "rsa2048" });
+  const config = wssConfig({ profiles: [x509ProfileYaml("Partner certificate", "certs/partner.pem")], policies: [policyYaml(["Partner certificate"])] }, { "certs/partner.pem": partner.certPem });
+  for (const [name, body] of Object.entries(SIGNED_BODIES)) {
+    const signed = signEnvelope(signedEnvelopeWith(body), { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300, canonicalization: "inclusive" });
+    assert.deepEqual(verifyWithXmlsec1(signed, partner.certPem), { kind: "verified" }, name);
+    assert.equal(outcomeOf(await decide(config, signed)), "admitted", name);
+  }
 });
