@@ -72,8 +72,10 @@ function checkProfiles(
   profiles.profiles.forEach((profile, index) => {
     const used = directions.get(profile.name) ?? new Set<Direction>(["inbound"]);
     const written = keysAt(raw, "profiles", index);
+    // A profile used in both directions needs the fields of both: only a one-direction profile has foreign fields.
+    const onlyOne = used.size === 1;
     if (used.has("outbound")) {
-      for (const field of INBOUND_PROFILE_FIELDS) {
+      if (onlyOne) for (const field of INBOUND_PROFILE_FIELDS) {
         if (written.has(field)) sink.report("profiles", ["profiles", index, field], `belongs to inbound profiles only (${where("outbound")})`);
       }
       if (profile.type === "x509" && profile.private_key === undefined) {
@@ -83,7 +85,7 @@ function checkProfiles(
         sink.report("profiles", ["profiles", index, "action"], `must be specify_user (${where("outbound")})`);
       }
     }
-    if (used.has("inbound")) {
+    if (used.has("inbound") && onlyOne) {
       for (const field of OUTBOUND_PROFILE_FIELDS) {
         if (written.has(field)) sink.report("profiles", ["profiles", index, field], `belongs to outbound profiles only (${where("inbound")})`);
       }

@@ -98,6 +98,15 @@ describe("outbound policies and profiles", () => {
     ]);
   });
 
+  test("a profile both an inbound and an outbound policy use may carry the fields of both directions (each side uses its own)", () => {
+    const profiles = `profiles:\n${SIGNER}    run_as_user: alice\n    bind_session: true\n`;
+    const policies = `policies:\n${OUT}  - name: Default Security Policy\n    type: inbound\n    profiles: [Signer]\n`;
+    assert.deepEqual(problems({ profiles, policies }), []);
+    const config = loadConfig(makeConfigDir({ profiles, policies }, extra()), { env: {} });
+    assert.deepEqual(config.profiles.map((p) => [p.name, p.kind === "x509" && p.runAsUser]), [["Signer", "alice"]]);
+    assert.equal(config.outboundPolicies.get("Out")?.profiles[0]?.kind, "x509");
+  });
+
   test("a private key on an inbound profile → an error at its line (a key is never kept where it is not used)", () => {
     const profiles = `profiles:\n  - name: In\n    type: x509\n    run_as_user: alice\n    certificate: certs/signer.pem\n    private_key: {file: keys/signer.key}\n    key_reference: ski\n`;
     assert.deepEqual(problems({ profiles }), [
