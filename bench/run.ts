@@ -19,6 +19,7 @@
  * core). The peak RSS of the bench process is printed at the end.
  */
 import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { rmSync } from "node:fs";
 import { BENCH_RUN_AS, loadBenchConfig, makeKeys, makeSignedEnvelope, parseSize, writeConfigDir, type BenchEnvelope } from "./fixtures.js";
@@ -88,7 +89,8 @@ async function main(): Promise<void> {
   try {
     const config = loadBenchConfig(configDir);
     const envelopes = sizes.map((size) => makeSignedEnvelope(keys, size.label, size.bytes));
-    const pinned = process.env.WSS_BENCH_PINNED === undefined ? "not pinned" : `pinned to CPU ${process.env.WSS_BENCH_PINNED}`;
+    const cpus = availableParallelism();
+    const pinned = process.env.WSS_BENCH_PINNED === undefined ? `${cpus} CPU(s) available` : `pinned to CPU ${process.env.WSS_BENCH_PINNED}`;
     console.log(`node ${process.version}, ${process.platform}/${process.arch}; ${options.rounds} round(s) of ${options.seconds} s per figure; single-threaded; ${pinned}`);
     for (const envelope of envelopes) console.log(`  ${envelope.label}: ${envelope.bytes.length} bytes, ${envelope.elements} elements`);
     const rows: Row[] = [];
