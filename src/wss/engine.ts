@@ -279,6 +279,7 @@ async function evaluateX509Profile(profile: X509Profile, context: RequestContext
   const expiresAt = replayEntryExpiry(context.message.timestamp?.created, context.input.config.gateway.wsSecurity, context.input.clock);
   const replay = await replayOnce(context, signedContentReplayKey(signature.canonicalSignedInfo), expiresAt, "this signed content");
   if (replay.kind === "replayed") return failed("replayed", replay.reason);
+  if (replay.kind === "expired") return failed("expired", replay.reason);
   if (replay.kind === "unavailable") return failed("unavailable", replay.reason);
   return {
     outcome: {
@@ -316,6 +317,7 @@ async function evaluateUsernameProfile(profile: UsernameProfile, context: Reques
     const expiresAt = replayEntryExpiry(token.created?.date, config.gateway.wsSecurity, clock);
     const replay = await replayOnce(context, nonceReplayKey(token.username, token.nonce), expiresAt, "this (username, nonce) pair");
     if (replay.kind === "replayed") return failed("replayed", replay.reason);
+    if (replay.kind === "expired") return failed("expired", replay.reason);
     if (replay.kind === "unavailable") return failed("unavailable", replay.reason);
   }
   return {
@@ -372,7 +374,7 @@ function verifyOnce(signature: SignatureState, certificate: ConfiguredCertificat
 async function replayOnce(context: RequestContext, key: string, expiresAt: Date, what: string): Promise<ReplayCheck> {
   let check = context.replayChecks.get(key);
   if (!check) {
-    check = checkReplay(context.input.replay, key, expiresAt, what);
+    check = checkReplay(context.input.replay, key, expiresAt, what, context.input.clock);
     context.replayChecks.set(key, check);
   }
   const result = await check;

@@ -18,6 +18,8 @@ import { NS } from "../../src/xml/ns.js";
 import { makeCertificate, type TestCertificate } from "../helpers/openssl-certificate.js";
 import { decide, outcomeOf, policyYaml, SOAP11_ENVELOPE, usernameProfileYaml, wssConfig, x509ProfileYaml } from "../helpers/wss-config.js";
 import { tamperable } from "../helpers/wss-dom.js";
+import { makeAttackPki } from "../helpers/attack-gateway.js";
+import { reservingReplayGuard, type ReplayGuard } from "../../src/replay/guard.js";
 
 describe("replay", () => {
   let partner: TestCertificate;
@@ -137,5 +139,90 @@ describe("replay", () => {
     assert.equal(outcomeOf(await decide(x509Config, first, { clock, replayCache })), "admitted");
     clock.advanceSeconds(2);
     assert.equal(outcomeOf(await decide(x509Config, second, { clock, replayCache })), "Service temporarily unavailable");
+  });
+
+  const P256_ORDER = BigInt("0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
+
+  /** The ECDSA signature's malleable twin (r, n − s): a different, equally valid SignatureValue over the same SignedInfo. */
+  function malleableTwin(signed: string): string {
+    const dom = tamperable(signed);
+    const element = dom.one(NS.ds, "SignatureValue");
+    const value = Buffer.from(element.textContent!.replace(/\s+/g, ""), "base64");
+    const half = value.length / 2;
+    const s = BigInt(`0x${value.subarray(half).toString("hex")}`);
+    const twin = Buffer.concat([value.subarray(0, half), Buffer.from((P256_ORDER - s).toString(16).padStart(half * 2, "0"), "hex")]);
+    element.textContent = twin.toString("base64");
+    return dom.xml();
+  }
+
+  test("ECDSA signature's malleable twin (r, n − s) of an accepted message → WS-Security message replayed; its re-encoded base64 too", async () => {
+    const { ec } = makeAttackPki();
+    const ecConfig = wssConfig({ profiles: [x509ProfileYaml("Partner EC", "certs/ec.pem")], policies: [policyYaml(["Partner EC"])] }, { "certs/ec.pem": ec.certPem });
+    const clock = new ManualClock();
+    const replayCache = new MemoryReplayCache(clock);
+    const signed = signEnvelope(SOAP11_ENVELOPE, { key: ec.keyPem, cert: ec.certPem, timestampSeconds: 300, clock });
+    const twin = malleableTwin(signed);
+    assert.notEqual(twin, signed);
+    // The twin alone is a valid signature: a fresh cache admits it.
+    assert.equal(outcomeOf(await decide(ecConfig, twin, { clock })), "admitted");
+    assert.equal(outcomeOf(await decide(ecConfig, signed, { clock, replayCache })), "admitted");
+    assert.equal(outcomeOf(await decide(ecConfig, twin, { clock, replayCache })), "WS-Security message replayed");
+    const dom = tamperable(signed);
+    const value = dom.one(NS.ds, "SignatureValue");
+    value.textContent = value.textContent!.replace(/(.{16})/g, "$1\n");
+    assert.equal(outcomeOf(await decide(ecConfig, dom.xml(), { clock, replayCache })), "WS-Security message replayed");
+  });
+
+  /** A reserving guard whose claim runs `delaySeconds` later on the manual clock: a slow password check or event loop. */
+  function slowGuard(clock: ManualClock, replayCache: MemoryReplayCache, delaySeconds: number): ReplayGuard {
+    const guard = reservingReplayGuard(replayCache);
+    return {
+      claim: async (key, expiresAt) => {
+        clock.advanceSeconds(delaySeconds);
+        return guard.claim(key, expiresAt);
+      },
+      checkOnly: () => guard.checkOnly(),
+    };
+  }
+
+  test("the replay entry lives until the Timestamp's Created + TTL + skew, whenever it was stored (manual clock)", async () => {
+    const clock = new ManualClock();
+    const created = clock.now().getTime();
+    const replayCache = new MemoryReplayCache(clock);
+    const signed = signEnvelope(SOAP11_ENVELOPE, { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 600, clock });
+    // Fresh at Created + 250 s, stored 40 s later (slow verification).
+    clock.set(created + 250_000);
+    assert.equal(outcomeOf(await decide(x509Config, signed, { clock, replay: slowGuard(clock, replayCache, 40) })), "admitted");
+    clock.set(created + 299_000); // still fresh (TTL 300 s): the entry must be there
+    assert.equal(outcomeOf(await decide(x509Config, signed, { clock, replayCache })), "WS-Security message replayed");
+    clock.set(created + 359_999);
+    assert.equal(await replayCache.size(), 1, "the entry is still held just before Created + TTL + skew");
+    clock.set(created + 360_000); // Created + TTL + skew: the message is refused as expired anyway
+    assert.equal(outcomeOf(await decide(x509Config, signed, { clock, replayCache })), "WS-Security message expired");
+  });
+
+  test("fresh at the check, its window over by the time the replay entry is claimed → WS-Security message expired, never a second acceptance", async () => {
+    const clock = new ManualClock();
+    const created = clock.now().getTime();
+    const replayCache = new MemoryReplayCache(clock);
+    const signed = signEnvelope(SOAP11_ENVELOPE, { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 600, clock });
+    assert.equal(outcomeOf(await decide(x509Config, signed, { clock, replayCache })), "admitted");
+    clock.set(created + 299_000); // fresh for the Timestamp check…
+    // …but claimed 120 s later, past Created + TTL + skew, when the first entry has expired.
+    assert.equal(outcomeOf(await decide(x509Config, signed, { clock, replay: slowGuard(clock, replayCache, 120) })), "WS-Security message expired");
+  });
+
+  test("a nonce's entry lives until the token's Created + TTL + skew (manual clock)", async () => {
+    const clock = new ManualClock();
+    const created = clock.now().getTime();
+    const replayCache = new MemoryReplayCache(clock);
+    const request = signEnvelope(SOAP11_ENVELOPE, { username: "alice", password: "alice-password", passwordType: "digest", clock });
+    clock.set(created + 200_000);
+    assert.equal(outcomeOf(await decide(usernameConfig, request, { clock, replay: slowGuard(clock, replayCache, 90) })), "admitted");
+    clock.set(created + 299_000);
+    assert.equal(outcomeOf(await decide(usernameConfig, request, { clock, replayCache })), "WS-Security message replayed");
+    assert.equal(await replayCache.size(), 1);
+    clock.set(created + 360_000);
+    assert.equal(await replayCache.size(), 0);
   });
 });

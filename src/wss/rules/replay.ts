@@ -27,6 +27,7 @@ import type { ReplayGuard } from "../../replay/guard.js";
 export type ReplayCheck =
   | { readonly kind: "first-use" }
   | { readonly kind: "replayed"; readonly reason: string }
+  | { readonly kind: "expired"; readonly reason: string }
   | { readonly kind: "unavailable"; readonly reason: string };
 
 /** The key of a signed message: its canonical SignedInfo, i.e. exactly the bytes the SignatureValue signs. */
@@ -51,11 +52,25 @@ export function replayEntryExpiry(created: Date | undefined, window: ReplayWindo
   return new Date(base.getTime() + (window.timestampTtlSeconds + window.clockSkewSeconds) * 1000);
 }
 
-export async function checkReplay(guard: ReplayGuard, key: string, expiresAt: Date, what: string): Promise<ReplayCheck> {
+/**
+ * Claims `key` until `expiresAt`. A claim made or completed when `expiresAt`
+ * has passed (the freshness check ran, then verification or the cache was
+ * slow) is refused as expired: the message's own window is over, and its
+ * entry may be gone. So a message is admitted only while its entry is
+ * certainly live: either the entry is there (replayed) or the window is
+ * over (expired), whatever happened in between.
+ */
+export async function checkReplay(guard: ReplayGuard, key: string, expiresAt: Date, what: string, clock: Clock): Promise<ReplayCheck> {
+  const windowOver = (): boolean => expiresAt.getTime() <= clock.now().getTime();
+  if (windowOver()) return { kind: "expired", reason: `${what}: its window ended before the replay check` };
+  let answer;
   try {
-    const answer = await guard.claim(key, expiresAt);
-    return answer === "first-use" ? { kind: "first-use" } : { kind: "replayed", reason: `${what} was already accepted within its window` };
+    answer = await guard.claim(key, expiresAt);
   } catch {
     return { kind: "unavailable", reason: "replay cache unavailable" };
   }
+  if (answer === "replayed") return { kind: "replayed", reason: `${what} was already accepted within its window` };
+  // A slow cache call: the claim may have landed after an earlier entry expired. Checked again, by construction.
+  if (windowOver()) return { kind: "expired", reason: `${what}: its window ended during the replay check` };
+  return { kind: "first-use" };
 }
