@@ -171,7 +171,9 @@ interface Soap11Fault {
 
 async function send(gateway: TestGateway, xml: string, options: { authorization?: string; version?: "1.1" | "1.2" } = {}) {
   const contentType = options.version === "1.2" ? "application/soap+xml; charset=utf-8" : "text/xml; charset=utf-8";
-  return postSoap(gateway, "incident", xml, { authorization: options.authorization ?? CALLER, contentType });
+  // A connection of its own: the external signers (JVM, Python) block this process for seconds, long enough for
+  // the server to close an idle kept-alive connection that fetch would otherwise reuse ("fetch failed").
+  return postSoap(gateway, "incident", xml, { authorization: options.authorization ?? CALLER, contentType, headers: { Connection: "close" } });
 }
 
 /** Sends `xml`, asserts the SOAP 1.1 fault exactly, and that the incident table is unchanged. */
