@@ -101,6 +101,17 @@ ${options.gatewayExtra ?? ""}`,
     authenticate: ${options.authenticate ?? "all"}
     profiles: ${JSON.stringify(options.profiles.map((profile) => PROFILE_NAMES[profile]))}
 ${requireTimestamp}`,
+      tables: `tables:
+  - name: incident
+    columns:
+      number: {type: string, max_length: 40}
+      short_description: {type: string, max_length: 160}
+      priority: {type: integer}
+      active: {type: boolean}
+  - name: problem
+    columns:
+      number: {type: string, max_length: 40}
+`,
       users: `users:
   - user_name: caller
     password: caller-password
