@@ -14,6 +14,7 @@ import { openStore } from "../store/open.js";
 import type { Store } from "../store/types.js";
 import { openReplayCache } from "../replay/open.js";
 import type { ReplayCache } from "../replay/types.js";
+import { openReplayEpoch } from "../replay/epoch.js";
 import { CredentialCache } from "../auth/credential-cache.js";
 import { openFailureStore } from "../abuse/open-failure-store.js";
 import { failClosed } from "../abuse/fail-closed.js";
@@ -101,6 +102,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger.error({ dependency: "store", reason: error.reason }, "store unreachable at start: serving 503 until it is back; tables are created then"),
   );
   const rawReplayCache: ReplayCache = await openReplayCache(replayCacheUrl, clock);
+  const rawReplayEpoch = await openReplayEpoch(replayCacheUrl, clock);
   // The throttle counts in the replay cache's Redis when there is one, so workers and instances count together.
   const failureStore = await openFailureStore(replayCacheUrl, clock, { redisKeyPrefix: options.throttleKeyPrefix });
   const tls = options.tls ? new TlsCertificate(options.tls, readTlsMaterial(options.tls)) : undefined;
@@ -115,6 +117,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Failures are reported where they happen and reach the pipeline as DependencyUnavailableError (503).
   const store: Store = reportingFailures(rawStore, "store", reporter, ["ping", "close"], () => false);
   const replayCache: ReplayCache = reportingFailures(rawReplayCache, "replay cache", reporter, ["size", "ping", "close"]);
+  const replayEpoch = reportingFailures(rawReplayEpoch, "replay cache", reporter, ["close"]);
   const throttle = failClosed(failureStore, { reporter, countUnavailable: (operation) => recordThrottleStoreUnavailable(metrics, operation) });
   const admin = new AdminRecorder(metrics, () => clock.now().getTime());
   const dependencies: DependencyProbe[] = [
@@ -122,7 +125,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     { dependency: "replay cache", kind: dependencyKind(replayCacheUrl), ping: () => rawReplayCache.ping() },
     { dependency: "throttle store", kind: dependencyKind(replayCacheUrl), ping: () => failureStore.ping() },
   ];
-  const services: GatewayServices = { configs, store, replayCache, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies, admission: createAdmissionControl(),
+  const services: GatewayServices = { configs, store, replayCache, replayEpoch, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies, admission: createAdmissionControl(),
     bodyReadTimeoutMs: options.bodyReadTimeoutMs ?? BODY_READ_TIMEOUT_MS,
   };
   if (!configs.current().gateway.strictSecurity) {
@@ -202,6 +205,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       const [drained] = await Promise.all([connections.drain(graceMs), ops?.close(graceMs)]);
       if (drained.kind === "forced") logger.warn({ connections: drained.connections }, "shutdown grace period over; connections dropped");
       await rawReplayCache.close();
+      await rawReplayEpoch.close();
       await throttle.close();
       await store.close();
       metrics.close();

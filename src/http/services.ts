@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { GatewayConfig } from "../config/types.js";
 import type { Store } from "../store/types.js";
 import type { ReplayCache } from "../replay/types.js";
+import type { ReplayEpoch } from "../replay/epoch.js";
 import type { CredentialCache } from "../auth/credential-cache.js";
 import type { FailureStore } from "../abuse/failure-store.js";
 import type { GatewayMetrics } from "../observability/metrics.js";
@@ -20,6 +21,8 @@ export interface GatewayServices {
   readonly configs: ConfigHolder;
   readonly store: Store;
   readonly replayCache: ReplayCache;
+  /** When the replay cache's memory began: messages created before it are refused as expired (SPEC §7). */
+  readonly replayEpoch: ReplayEpoch;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly credentialCache: CredentialCache;
