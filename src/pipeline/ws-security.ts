@@ -17,6 +17,8 @@ export interface WsSecurityInput {
   readonly basicUser: BasicUser;
   readonly clock: Clock;
   readonly replay: ReplayGuard;
+  /** When the replay cache's memory began (SPEC §7); the enforced decision refuses a Created before it. */
+  readonly replayEpoch?: Date;
 }
 
 /**
@@ -39,6 +41,7 @@ export function checkWsSecurity(input: WsSecurityInput): Promise<WssDecision> {
     basicUser: input.basicUser.account,
     clock: input.clock,
     replay: input.replay,
+    replayEpoch: input.replayEpoch,
   });
 }
 

@@ -41,6 +41,7 @@ import { runAsText } from "./run-as.js";
 import { matchCertificate, readKeyReference, type KeyReference } from "./rules/key-reference.js";
 import { checkReplay, nonceReplayKey, replayEntryExpiry, signedContentReplayKey, type ReplayCheck } from "./rules/replay.js";
 import { checkSignedElements, resolveReferences, verifyDigests, type DigestVerification, type ResolvedReference } from "./rules/signed-elements.js";
+import { checkReplayEpoch } from "./rules/replay-epoch.js";
 import { collectIds } from "./rules/unique-ids.js";
 import { findSecurityHeader, type SecurityHeader } from "./security-header.js";
 import type { ProfileOutcome, WssDecision, WssInput } from "./types.js";
@@ -198,6 +199,8 @@ function readMessageSecurity(
     const window = { ttlSeconds: settings.timestampTtlSeconds, clockSkewSeconds: settings.clockSkewSeconds };
     const freshness = checkFreshness("Timestamp", timestamp.created, timestamp.expires, window, input.clock);
     if (freshness.kind === "expired") return refusal("expired", freshness.reason);
+    const epoch = checkReplayEpoch("Timestamp", timestamp.created, input.replayEpoch);
+    if (epoch.kind === "before-epoch") return refusal("expired", epoch.reason);
     steps.push("Timestamp within its window");
   }
   const signatureElement = header?.signatures[0];
@@ -312,6 +315,8 @@ async function evaluateUsernameProfile(profile: UsernameProfile, context: Reques
   const { config, clock } = context.input;
   const validation = await validateUsernameToken(profile, token, config, clock);
   if (validation.kind === "failed") return failed(validation.fault, validation.reason, validation.credentialFailure);
+  const epoch = token.created ? checkReplayEpoch("UsernameToken", token.created.date, context.input.replayEpoch) : undefined;
+  if (epoch?.kind === "before-epoch") return failed("expired", epoch.reason);
   if (token.nonce) {
     // The processor refuses a Nonce without a Created, so the entry's lifetime is the token's own.
     const expiresAt = replayEntryExpiry(token.created?.date, config.gateway.wsSecurity, clock);

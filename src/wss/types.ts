@@ -25,6 +25,8 @@ export interface WssInput {
   readonly replay: ReplayGuard;
   /** Called once per signed element canonicalized and digested (observability and tests). */
   readonly onDigest?: DigestObserver;
+  /** When the replay cache's memory began; a Created before it is expired (rules/replay-epoch.ts). */
+  readonly replayEpoch?: Date;
 }
 
 /** One profile's result, in evaluation order; `reason` is for the audit/debug trace only (never secrets). */
