@@ -122,7 +122,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const admin = new AdminRecorder(metrics, () => clock.now().getTime());
   const dependencies: DependencyProbe[] = [
     { dependency: "store", kind: dependencyKind(storeUrl), ping: () => rawStore.ping() },
-    { dependency: "replay cache", kind: dependencyKind(replayCacheUrl), ping: () => rawReplayCache.ping() },
+    {
+      dependency: "replay cache",
+      kind: dependencyKind(replayCacheUrl),
+      // Reading the epoch also re-establishes the marker after a flush, so a new epoch begins at the next probe rather than at a request.
+      ping: async () => {
+        await rawReplayCache.ping();
+        await rawReplayEpoch.current();
+      },
+    },
     { dependency: "throttle store", kind: dependencyKind(replayCacheUrl), ping: () => failureStore.ping() },
   ];
   const services: GatewayServices = { configs, store, replayCache, replayEpoch, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies, admission: createAdmissionControl(),

@@ -7,9 +7,11 @@
  *
  * - memory: the moment the cache was created (process start).
  * - Redis: the marker key `wss-gateway:replay:epoch` holds the time the first
- *   gateway found it missing; read on every check, and set (atomically, only
- *   if still missing) by whoever finds it gone, so after a flush every
- *   instance moves to the same new epoch. A Redis that keeps its data
+ *   gateway found it missing (at its start, a /readyz probe or a request);
+ *   read on every check, and set (atomically, only if still missing) by
+ *   whoever finds it gone, so after a flush every instance moves to the same
+ *   new epoch. A message created before that moment is refused as expired:
+ *   the client sends a fresh one. A Redis that keeps its data
  *   (persistence) keeps the marker, and the epoch stays.
  */
 import type { Redis } from "ioredis";
@@ -42,7 +44,10 @@ class RedisReplayEpoch implements ReplayEpoch {
   ) {}
 
   static async connect(url: string, clock: Clock): Promise<RedisReplayEpoch> {
-    return new RedisReplayEpoch(await connectRedis(url, { commandTimeoutMs: 2000 }), clock);
+    const epoch = new RedisReplayEpoch(await connectRedis(url, { commandTimeoutMs: 2000 }), clock);
+    // The marker is set at start when it is missing, so a fresh Redis does not refuse the first requests as created before it.
+    await epoch.current().catch(() => undefined);
+    return epoch;
   }
 
   async current(): Promise<Date> {
