@@ -180,6 +180,20 @@ describe("outages of a running gateway on PostgreSQL and Redis", { skip: postgre
     assert.deepEqual(await storedNumbers(postgres.url), ["PG-BACK", "REDIS-BACK", "UP-1"]);
   });
 
+  test("a retry of the very envelope that got 503 while PostgreSQL was down is executed, not refused as a replay", async () => {
+    const envelope = signedInsert("PG-RETRY");
+    const send = () =>
+      requestOnNewConnection(url, "/incident.do?SOAP", { body: envelope, headers: { "Content-Type": "text/xml; charset=utf-8", Authorization: PARTNER } });
+    postgres.stop();
+    assertUnavailable(await send());
+    postgres.start();
+    await waitForReadiness(url, 200);
+    const retried = await send();
+    assert.equal(retried.status, 200, retried.body);
+    assert.equal(textOf((await send()).body, "faultstring"), "WS-Security message replayed", "once executed, it is used up");
+    assert.ok((await storedNumbers(postgres.url)).includes("PG-RETRY"));
+  });
+
   test("PostgreSQL frozen (SIGSTOP): a signed insert ends in 503 at the pool's timeouts instead of hanging; /readyz answers 503 naming the store; thawed, it serves again", async () => {
     // A pooled connection exists (the last test's insert), so the freeze is met both by a query on it and by new connections.
     postgres.freeze();
