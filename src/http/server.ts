@@ -53,6 +53,8 @@ export interface GatewayOptions {
   readonly watchConfig?: boolean;
   /** How long a SOAP body may take to arrive once the gateway reads it (then 408); default 30 s. */
   readonly bodyReadTimeoutMs?: number;
+  /** How long an idle keep-alive connection stays open; default Node's 5 s. */
+  readonly keepAliveTimeoutMs?: number;
   /** How long close() lets requests in flight finish before it drops them; default 10 s. */
   readonly shutdownGraceMs?: number;
   /** "cluster-worker" (a worker of `serve --workers N`): /metrics answers every worker's metrics; default "process". */
@@ -155,6 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // A backstop only: the pipeline answers 408 itself after BODY_READ_TIMEOUT_MS (so the audit records it).
   server.requestTimeout = 120_000;
   server.headersTimeout = 10_000;
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 8080, options.host ?? "127.0.0.1", () => resolve());

@@ -59,6 +59,10 @@ export async function startTestGateway(
     metricsListener: options.metricsListener ? { port: 0, host: "127.0.0.1" } : undefined,
     ...(options.tls ? { tls: options.tls } : {}),
     bodyReadTimeoutMs: options.bodyReadTimeoutMs,
+    // The gateway runs in the test's own process, whose event loop stops while a test runs a
+    // synchronous signer (java, xmlsec1, tsx) for seconds: with Node's 5 s default, the server's
+    // and fetch's idle timers then expire together and fetch reuses a socket the server is closing.
+    keepAliveTimeoutMs: 120_000,
   });
   const rawLog = () => chunks.join("");
   return {
