@@ -60,13 +60,13 @@ export class RateSampler {
   }
 }
 
-/** Requests and refusals (any outcome but ok) so far, from the request counter. */
+/** Requests and refusals (any outcome but ok; a client that closed the connection was not refused) so far, from the request counter. */
 export async function requestCounts(requests: Counter<"outcome" | "fault" | "status">): Promise<RequestCounts> {
   let total = 0;
   let refused = 0;
   for (const sample of (await requests.get()).values) {
     total += sample.value;
-    if (sample.labels.outcome !== "ok") refused += sample.value;
+    if (sample.labels.outcome !== "ok" && sample.labels.outcome !== "client-closed") refused += sample.value;
   }
   return { requests: total, refused };
 }

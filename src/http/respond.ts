@@ -44,10 +44,33 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
     }
     const response: GatewayResponse = ctx.state.response ?? { kind: "http-error", status: 404, message: "no such endpoint" };
     await settleReplay(ctx.state, response, services);
-    writeResponse(ctx, response);
+    // A client that left before its answer (its body never complete, or gone while the request ran) is sent nothing.
+    const delivered = response.kind !== "client-closed" && ctx.writable;
+    if (!delivered && response.kind !== "client-closed") {
+      ctx.state.audit.reason = `${ctx.state.audit.reason ? `${ctx.state.audit.reason}; ` : ""}client closed the connection before its answer (${describeUnsent(response)})`;
+    }
+    writeResponse(ctx, delivered ? response : { kind: "client-closed" });
     ctx.set("X-Request-Id", requestId);
-    logAudit(ctx.state, services, ctx.status, response);
+    logAudit(ctx.state, services, delivered ? ctx.status : undefined, response);
   };
+}
+
+function describeUnsent(response: GatewayResponse): string {
+  switch (response.kind) {
+    case "soap-response":
+      return "executed; 200 not sent";
+    case "soap-fault":
+      return `${response.fault.definition.http} ${response.fault.id} not sent`;
+    case "http-error":
+    case "document":
+      return `${response.status} not sent`;
+    case "client-closed":
+      return "nothing to send";
+    default: {
+      const unreachable: never = response;
+      return unreachable;
+    }
+  }
 }
 
 /** Seconds a client is asked to wait after `Service temporarily unavailable`. */
@@ -90,6 +113,7 @@ export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, respo
     case "soap-fault":
       ctx.status = response.fault.definition.http;
       if (ctx.status === 503) ctx.set("Retry-After", String(RETRY_AFTER_SECONDS));
+      for (const [name, value] of Object.entries(response.headers ?? {})) ctx.set(name, value);
       ctx.type = soapContentType(response.version);
       ctx.body = serializeFault(response.version, response.fault);
       return;
@@ -105,6 +129,11 @@ export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, respo
       ctx.type = response.contentType;
       ctx.body = response.body;
       return;
+    case "client-closed":
+      // Nothing can be sent; the connection is gone or going (ends it if Node has not yet).
+      ctx.respond = false;
+      ctx.res.destroy();
+      return;
     default: {
       const unreachable: never = response;
       return unreachable;
@@ -112,14 +141,20 @@ export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, respo
   }
 }
 
-function logAudit(state: RequestState, services: GatewayServices, status: number, response: GatewayResponse): void {
+/**
+ * `status` is the HTTP status the client was sent (SPEC §7); a client that
+ * closed the connection first was sent none: outcome `client-closed`, no
+ * status (the metric's `status` label is empty), the reason says what
+ * happened.
+ */
+function logAudit(state: RequestState, services: GatewayServices, status: number | undefined, response: GatewayResponse): void {
   const audit = state.audit;
-  audit.status = status;
+  if (status !== undefined) audit.status = status;
   audit.latencyMs = Number(process.hrtime.bigint() - state.startedAt) / 1e6;
-  audit.outcome = response.kind === "soap-fault" ? "fault" : response.kind === "http-error" ? "http-error" : "ok";
+  audit.outcome = status === undefined ? "client-closed" : response.kind === "soap-fault" ? "fault" : response.kind === "http-error" ? "http-error" : "ok";
   if (response.kind === "soap-fault") audit.fault = response.fault.id;
   recordRequestMetrics(services.metrics, audit);
-  const refusal = refusalEntry(state, status, response, services.clock.now());
+  const refusal = status === undefined ? undefined : refusalEntry(state, status, response, services.clock.now());
   if (refusal) services.admin.refusals.record(refusal);
   const route = state.route?.kind;
   if (route === "healthz" || route === "readyz" || route === "metrics") {

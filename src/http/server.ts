@@ -108,12 +108,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // The throttle counts in the replay cache's Redis when there is one, so workers and instances count together.
   const failureStore = await openFailureStore(replayCacheUrl, clock, { redisKeyPrefix: options.throttleKeyPrefix });
   const tls = options.tls ? new TlsCertificate(options.tls, readTlsMaterial(options.tls)) : undefined;
+  const admission = createAdmissionControl();
   const metrics = createGatewayMetrics({
     currentConfig: () => configs.current(),
     tlsCertificate: () => tls?.certificate,
     now: () => clock.now(),
     replayCacheSize: () => rawReplayCache.size(),
     blockedCounts: () => failureStore.blockedCounts(),
+    inFlight: () => admission.inFlight(),
   }, options.metricsScope);
   const reporter = createDependencyReporter({ logger, metrics, clock });
   // Failures are reported where they happen and reach the pipeline as DependencyUnavailableError (503).
@@ -135,7 +137,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     },
     { dependency: "throttle store", kind: dependencyKind(replayCacheUrl), ping: () => failureStore.ping() },
   ];
-  const services: GatewayServices = { configs, store, replayCache, replayEpoch, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies, admission: createAdmissionControl(),
+  const services: GatewayServices = { configs, store, replayCache, replayEpoch, clock, logger, credentialCache: new CredentialCache(clock), throttle, metrics, admin, dependencies, admission,
     bodyReadTimeoutMs: options.bodyReadTimeoutMs ?? BODY_READ_TIMEOUT_MS,
   };
   if (!configs.current().gateway.strictSecurity) {

@@ -78,17 +78,17 @@ export function admissionStage(services: GatewayServices): Koa.Middleware<Reques
       return;
     }
     const slot = result.slot;
-    ctx.res.once("close", () => slot.release());
-    if (!ctx.get("Content-Length")) ctx.req.on("data", (chunk: Buffer) => slot.countRead(chunk.length));
+    ctx.res.once("close", () => slot.release()); // answered, or the connection closed: every ending gives the slot back
+    ctx.state.admission = slot;
     await next();
   };
 }
 
-function overloadedResponse(ctx: Context): GatewayResponse {
-  const headers = { "Retry-After": String(ADMISSION_RETRY_AFTER_SECONDS) };
+function overloadedResponse(ctx: Context, extraHeaders: Readonly<Record<string, string>> = {}): GatewayResponse {
+  const headers = { "Retry-After": String(ADMISSION_RETRY_AFTER_SECONDS), ...extraHeaders };
   if (ctx.state.route?.kind !== "soap") return { kind: "http-error", status: 503, message: "Service temporarily unavailable", headers };
   const contentType = soapVersionOfContentType(ctx.get("Content-Type") || undefined);
-  return { kind: "soap-fault", version: contentType.kind === "soap" ? contentType.version : "1.1", fault: new SoapFault("unavailable") };
+  return { kind: "soap-fault", version: contentType.kind === "soap" ? contentType.version : "1.1", fault: new SoapFault("unavailable"), headers: extraHeaders };
 }
 
 export const throttleStage = stage(async (ctx, services) =>
@@ -97,11 +97,34 @@ export const throttleStage = stage(async (ctx, services) =>
 
 export const readBodyStage = stage(async (ctx, services) => {
   if (ctx.state.route?.kind !== "soap") return undefined;
-  const result = await readSoapBody(ctx.req, ctx.state.config.gateway.limits.maxBodyBytes, services.bodyReadTimeoutMs);
-  if (result.kind === "stop") return result.response;
-  ctx.state.soapVersion = result.version;
-  ctx.state.body = result.body;
-  return undefined;
+  const slot = ctx.state.admission;
+  const chunked = !ctx.get("Content-Length");
+  const result = await readSoapBody(ctx.req, {
+    maxBodyBytes: ctx.state.config.gateway.limits.maxBodyBytes,
+    timeoutMs: services.bodyReadTimeoutMs,
+    // A body without Content-Length was admitted at 0 bytes: it is counted as it arrives.
+    ...(chunked && slot ? { countChunk: (bytes: number) => slot.countRead(bytes) } : {}),
+  });
+  switch (result.kind) {
+    case "body":
+      ctx.state.soapVersion = result.version;
+      ctx.state.body = result.body;
+      return undefined;
+    case "stop":
+      return result.response;
+    case "over-inflight-limit":
+      recordAdmissionRefused(services.metrics, "inflight_body_bytes");
+      ctx.state.audit.reason = "over limits.max_inflight_body_bytes while the body was read";
+      // The rest of the body is not read: the connection closes once the 503 is out.
+      return overloadedResponse(ctx, { Connection: "close" });
+    case "client-closed":
+      ctx.state.audit.reason = `client closed the connection after ${result.receivedBytes} bytes of its body`;
+      return { kind: "client-closed" };
+    default: {
+      const unreachable: never = result;
+      return unreachable;
+    }
+  }
 });
 
 export const parseEnvelopeStage = stage((ctx) => {

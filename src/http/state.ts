@@ -12,6 +12,7 @@ import type { RequestReplayGuard } from "../replay/guard.js";
 import type { ColumnAccess } from "../operations/index.js";
 import type { AuditRecord } from "../observability/audit.js";
 import type { ClientView } from "./forwarded.js";
+import type { AdmissionSlot } from "../pipeline/admission.js";
 
 export type Route =
   | { readonly kind: "soap"; readonly table: TableDef }
@@ -25,7 +26,15 @@ export type HttpErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 413 | 415 | 42
 
 export type GatewayResponse =
   | { readonly kind: "soap-response"; readonly version: SoapVersion; readonly xml: string }
-  | { readonly kind: "soap-fault"; readonly version: SoapVersion; readonly fault: SoapFault }
+  | {
+      readonly kind: "soap-fault";
+      readonly version: SoapVersion;
+      readonly fault: SoapFault;
+      /** e.g. `Connection: close` when the rest of the body is not read. */
+      readonly headers?: Readonly<Record<string, string>>;
+    }
+  /** The client closed the connection before the request could be answered: nothing is sent, the audit says so. */
+  | { readonly kind: "client-closed" }
   | {
       readonly kind: "http-error";
       readonly status: HttpErrorStatus;
@@ -56,6 +65,8 @@ export interface RequestState {
   readonly config: GatewayConfig;
   readonly audit: AuditRecord;
   route?: Route;
+  /** This request's admission slot (src/pipeline/admission.ts): a body without Content-Length is counted on it as it is read. */
+  admission?: AdmissionSlot;
   soapVersion?: SoapVersion;
   body?: Buffer;
   envelope?: SoapEnvelope;

@@ -28,7 +28,9 @@ export interface AuditRecord {
   profiles?: ProfileAudit[];
   operation?: string;
   table?: string;
-  outcome?: "ok" | "fault" | "http-error";
+  /** `client-closed`: the client closed the connection before it could be answered (no `status`: nothing was sent). */
+  outcome?: "ok" | "fault" | "http-error" | "client-closed";
+  /** The HTTP status the client was sent; absent when it was sent nothing. */
   status?: number;
   fault?: string;
   /** Why the request was refused, for the admin (never a secret). */

@@ -52,6 +52,8 @@ export interface MetricSources {
   replayCacheSize(): Promise<number>;
   /** With a shared (Redis) throttle store these are the whole deployment's counts. */
   blockedCounts(): Promise<{ readonly addresses: number; readonly users: number }>;
+  /** Requests admitted and not yet answered, and their body bytes (src/pipeline/admission.ts). */
+  inFlight?(): { readonly requests: number; readonly bodyBytes: number };
 }
 
 export type ThrottleScope = "address" | "user";
@@ -192,6 +194,24 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
   };
   zeroSeries({ requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, shadowDecisions, shadowDecisionsByUser, shadowUserLabel });
   new Gauge({
+    name: "wss_gateway_inflight_requests",
+    help: "Requests admitted and not yet answered (against limits.max_concurrent_requests)",
+    registers,
+    aggregator: "sum", // each worker admits its own
+    collect() {
+      this.set(sources.inFlight?.().requests ?? 0);
+    },
+  });
+  new Gauge({
+    name: "wss_gateway_inflight_body_bytes",
+    help: "Body bytes of the requests admitted and not yet answered: declared Content-Length, or bytes read so far of a chunked body (against limits.max_inflight_body_bytes)",
+    registers,
+    aggregator: "sum",
+    collect() {
+      this.set(sources.inFlight?.().bodyBytes ?? 0);
+    },
+  });
+  new Gauge({
     name: "wss_gateway_replay_cache_entries",
     help: "Entries in the replay cache (nonces and signature values within their TTL)",
     registers,
@@ -287,7 +307,8 @@ function zeroSeries(metrics: Omit<GatewayMetrics, "registry" | "scrape" | "close
     metrics.requests.inc({ outcome: "fault", fault: id, status: String(fault.http) }, 0);
   }
   for (const status of HTTP_ERROR_STATUSES) metrics.requests.inc({ outcome: "http-error", fault: "", status: String(status) }, 0);
-  for (const outcome of ["ok", "fault", "http-error"]) metrics.latency.zero({ outcome });
+  metrics.requests.inc({ outcome: "client-closed", fault: "", status: "" }, 0);
+  for (const outcome of ["ok", "fault", "http-error", "client-closed"]) metrics.latency.zero({ outcome });
   for (const scope of ["address", "user"] as const) metrics.throttled.inc({ scope, action: "refused" }, 0);
   metrics.throttled.inc({ scope: "user", action: "slowed" }, 0);
   for (const source of ["basic", "ws-security"] as const) metrics.credentialFailures.inc({ source }, 0);
@@ -313,7 +334,9 @@ export function recordAdmissionRefused(metrics: GatewayMetrics, limit: Admission
 
 export function recordRequestMetrics(metrics: GatewayMetrics, audit: AuditRecord): void {
   const outcome = audit.outcome ?? "unknown";
-  metrics.requests.inc({ outcome, fault: audit.fault ?? "", status: String(audit.status ?? 0) });
+  // A client that closed the connection first was sent no status and no fault: both labels are empty.
+  const sent = outcome !== "client-closed";
+  metrics.requests.inc({ outcome, fault: sent ? (audit.fault ?? "") : "", status: sent ? String(audit.status ?? 0) : "" });
   metrics.latency.observe({ outcome }, (audit.latencyMs ?? 0) / 1000);
   for (const profile of audit.profiles ?? []) {
     if (profile.certificate !== undefined) metrics.certificateVerifications.inc({ profile: profile.profile, fingerprint: profile.certificate });

@@ -5,8 +5,10 @@
  * or processed together). A request that would pass either limit gets 503
  * `Service temporarily unavailable` with Retry-After at once, its body
  * unread, so overload costs memory and CPU only up to the limits. A chunked
- * body (no Content-Length) is counted as it is read. The slot is given back
- * when the request has been answered.
+ * body (no Content-Length) is counted as it is read, and the chunk that
+ * takes the total past `max_inflight_body_bytes` ends the read with the same
+ * 503 (src/pipeline/read-body.ts). The slot is given back when the request
+ * has been answered, or its connection closed, whichever comes first.
  *
  * The counts are per process: with `--workers N` each worker admits up to
  * the limits.
@@ -21,8 +23,12 @@ export interface AdmissionLimits {
 export type AdmissionResult = { readonly kind: "admitted"; readonly slot: AdmissionSlot } | { readonly kind: "refused"; readonly limit: AdmissionLimit };
 
 export interface AdmissionSlot {
-  /** Counts bytes of a body without Content-Length as they are read. */
-  countRead(bytes: number): void;
+  /**
+   * Counts bytes of a body without Content-Length as they are read; false
+   * when they take the bytes in flight past `max_inflight_body_bytes` (the
+   * request is then refused with 503).
+   */
+  countRead(bytes: number): boolean;
   /** Gives the slot back (idempotent). */
   release(): void;
 }
@@ -48,9 +54,10 @@ export function createAdmissionControl(): AdmissionControl {
         kind: "admitted",
         slot: {
           countRead(bytes) {
-            if (released) return;
+            if (released) return false;
             held += bytes;
             bodyBytes += bytes;
+            return bodyBytes <= limits.maxInflightBodyBytes;
           },
           release() {
             if (released) return;

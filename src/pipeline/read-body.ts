@@ -1,10 +1,13 @@
 /**
  * Stage: HTTP intake for the SOAP endpoint — the content type decides the
  * SOAP version (415 otherwise), and the body is read with the size limit
- * enforced while it streams in (413 as soon as it is exceeded).
+ * enforced while it streams in (413 as soon as it is exceeded). A body
+ * without Content-Length is counted against `limits.max_inflight_body_bytes`
+ * chunk by chunk as it arrives (503 the moment it passes). A client that
+ * closes the connection before its body has arrived is told apart from a bad
+ * body: nothing can be answered, and the audit line says so.
  */
 import type { IncomingMessage } from "node:http";
-import getRawBody from "raw-body";
 import type { SoapVersion } from "../soap/envelope.js";
 import type { GatewayResponse } from "../http/state.js";
 
@@ -24,7 +27,11 @@ export function soapVersionOfContentType(header: string | undefined): ContentTyp
 
 export type ReadBodyResult =
   | { readonly kind: "body"; readonly version: SoapVersion; readonly body: Buffer }
-  | { readonly kind: "stop"; readonly response: GatewayResponse };
+  | { readonly kind: "stop"; readonly response: GatewayResponse }
+  /** The chunked body took the bytes in flight past `limits.max_inflight_body_bytes` as it was read: 503, nothing read further. */
+  | { readonly kind: "over-inflight-limit" }
+  /** The client closed the connection before its body had arrived: nothing can be answered. */
+  | { readonly kind: "client-closed"; readonly receivedBytes: number };
 
 /**
  * How long a body may take to arrive once the gateway starts reading it. Past
@@ -34,38 +41,94 @@ export type ReadBodyResult =
  */
 export const BODY_READ_TIMEOUT_MS = 30_000;
 
-export async function readSoapBody(request: IncomingMessage, maxBodyBytes: number, timeoutMs = BODY_READ_TIMEOUT_MS): Promise<ReadBodyResult> {
+export interface ReadBodyOptions {
+  readonly maxBodyBytes: number;
+  readonly timeoutMs?: number;
+  /**
+   * Called with each chunk's size before it is kept, for a body without
+   * Content-Length (src/pipeline/admission.ts); false stops the read: the
+   * bytes in flight passed their limit.
+   */
+  readonly countChunk?: (bytes: number) => boolean;
+}
+
+export async function readSoapBody(request: IncomingMessage, options: ReadBodyOptions): Promise<ReadBodyResult> {
   const contentType = soapVersionOfContentType(request.headers["content-type"]);
   if (contentType.kind === "unsupported") {
     return { kind: "stop", response: { kind: "http-error", status: 415, message: contentType.reason } };
   }
-  const declaredLength = request.headers["content-length"];
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const reading = getRawBody(request, {
-      limit: maxBodyBytes,
-      length: declaredLength === undefined ? undefined : Number(declaredLength),
-    });
-    const timedOut = new Promise<"timed-out">((resolve) => {
-      timer = setTimeout(() => resolve("timed-out"), timeoutMs);
-    });
-    const body = await Promise.race([reading, timedOut]);
-    if (body === "timed-out") {
-      reading.catch(() => undefined); // it fails when the connection closes after the 408
+  const timeoutMs = options.timeoutMs ?? BODY_READ_TIMEOUT_MS;
+  const read = await readBytes(request, options.maxBodyBytes, timeoutMs, options.countChunk);
+  switch (read.kind) {
+    case "complete":
+      return { kind: "body", version: contentType.version, body: read.body };
+    case "too-large": {
+      const message = `body over ${options.maxBodyBytes} bytes`;
+      // Refused mid-stream: the rest of the body is not waited for, the connection closes after the answer.
+      return { kind: "stop", response: { kind: "http-error", status: 413, message, ...(read.midStream ? { headers: { Connection: "close" } } : {}) } };
+    }
+    case "timed-out": {
       const message = `request body not received within ${timeoutMs / 1000} s`;
       return { kind: "stop", response: { kind: "http-error", status: 408, message, headers: { Connection: "close" } } };
     }
-    return { kind: "body", version: contentType.version, body };
-  } catch (error) {
-    if (isTooLarge(error)) {
-      return { kind: "stop", response: { kind: "http-error", status: 413, message: `body over ${maxBodyBytes} bytes` } };
+    case "length-mismatch":
+      return { kind: "stop", response: { kind: "http-error", status: 400, message: "request body could not be read" } };
+    case "over-inflight-limit":
+      return { kind: "over-inflight-limit" };
+    case "client-closed":
+      return { kind: "client-closed", receivedBytes: read.receivedBytes };
+    default: {
+      const unreachable: never = read;
+      return unreachable;
     }
-    return { kind: "stop", response: { kind: "http-error", status: 400, message: "request body could not be read" } };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
-function isTooLarge(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { type?: unknown }).type === "entity.too.large";
+type BytesRead =
+  | { readonly kind: "complete"; readonly body: Buffer }
+  | { readonly kind: "too-large"; readonly midStream: boolean }
+  | { readonly kind: "timed-out" }
+  | { readonly kind: "length-mismatch" }
+  | { readonly kind: "over-inflight-limit" }
+  | { readonly kind: "client-closed"; readonly receivedBytes: number };
+
+/**
+ * Reads the body as it streams in, each chunk counted before it is kept. On
+ * any ending but "complete" the read stops keeping bytes; what still arrives
+ * is discarded (never buffered) until the response has been written.
+ */
+function readBytes(request: IncomingMessage, maxBodyBytes: number, timeoutMs: number, countChunk: ((bytes: number) => boolean) | undefined): Promise<BytesRead> {
+  const declared = request.headers["content-length"] === undefined ? undefined : Number(request.headers["content-length"]);
+  if (declared !== undefined && declared > maxBodyBytes) return Promise.resolve({ kind: "too-large", midStream: false });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const finish = (result: BytesRead) => {
+      clearTimeout(timer);
+      request.off("data", onData);
+      request.off("end", onEnd);
+      request.off("close", onClose);
+      request.off("error", onClose);
+      // Still flowing with no reader: the rest of the body is discarded, and the connection closes after the answer.
+      if (result.kind !== "complete") request.on("error", () => undefined);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > maxBodyBytes) return finish({ kind: "too-large", midStream: true });
+      if (countChunk && !countChunk(chunk.length)) return finish({ kind: "over-inflight-limit" });
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      if (declared !== undefined && received !== declared) return finish({ kind: "length-mismatch" });
+      finish({ kind: "complete", body: Buffer.concat(chunks, received) });
+    };
+    // 'close' (or 'error': the socket was reset) before 'end': the client went away mid-body.
+    const onClose = () => finish({ kind: "client-closed", receivedBytes: received });
+    const timer = setTimeout(() => finish({ kind: "timed-out" }), timeoutMs);
+    request.on("data", onData);
+    request.on("end", onEnd);
+    request.on("close", onClose);
+    request.on("error", onClose);
+  });
 }

@@ -11,6 +11,7 @@ import { after, describe, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { basicAuth, soapEnvelope, startTestGateway, textOf, type TestGateway } from "../helpers/gateway.js";
 import { value } from "../helpers/prometheus.js";
+import { connect } from "node:net";
 import { postRequest, RawConnection } from "../helpers/raw-http.js";
 
 const HEADERS = { "Content-Type": "text/xml; charset=utf-8", Authorization: basicAuth("alice", "alice-password") };
@@ -107,6 +108,83 @@ describe("limits.max_inflight_body_bytes", () => {
   });
 });
 
+/** A chunked POST (Transfer-Encoding: chunked, no Content-Length): its head, and `body` as one chunk plus the last chunk. */
+function chunkedInsert(number: string, padding = 0): { head: Buffer; chunk: (bytes: Buffer) => Buffer; body: Buffer; end: Buffer } {
+  const head = Buffer.from(
+    [
+      "POST /incident.do?SOAP HTTP/1.1",
+      "Host: 127.0.0.1",
+      "Transfer-Encoding: chunked",
+      ...Object.entries(HEADERS).map(([name, header]) => `${name}: ${header}`),
+    ].join("\r\n") + "\r\n\r\n",
+  );
+  const chunk = (bytes: Buffer) => Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from("\r\n")]);
+  return { head, chunk, body: Buffer.from(soapEnvelope("incident", "insert", `<number>${number}</number>${" ".repeat(padding)}`)), end: Buffer.from("0\r\n\r\n") };
+}
+
+describe("limits.max_inflight_body_bytes, chunked bodies (no Content-Length)", () => {
+  test("a chunked body within the limit is counted as it is read and executed; its bytes are given back", async () => {
+    const gateway = await startTestGateway({ files: { gateway: "basic_auth:\n  required: true\nws_security:\n  required: false\nlimits:\n  max_inflight_body_bytes: 2000\n" } });
+    gateways.push(gateway);
+    const request = chunkedInsert("CHUNKED-OK");
+    const connection = await RawConnection.open(gateway.url);
+    // Head and first half together, then the rest: the first bytes arrive before the body is read, and are kept.
+    const half = Math.floor(request.body.length / 2);
+    connection.send(Buffer.concat([request.head, request.chunk(request.body.subarray(0, half))]));
+    await untilAdmitted(gateway, 1);
+    connection.send(Buffer.concat([request.chunk(request.body.subarray(half)), request.end]));
+    const response = await connection.nextResponse();
+    assert.equal(response?.status, 200, response?.body);
+    assert.deepEqual(gateway.rows("incident").map((row) => row.number), ["CHUNKED-OK"]);
+    connection.close();
+    await untilReleased(gateway);
+  });
+
+  test("a chunked request whose bytes read take the bytes in flight past the limit gets 503 + Retry-After, is not executed, and every byte is given back", async () => {
+    const gateway = await startTestGateway({ files: { gateway: "basic_auth:\n  required: true\nws_security:\n  required: false\nlimits:\n  max_inflight_body_bytes: 2000\n" } });
+    gateways.push(gateway);
+    const held = await holdInFlight(gateway, insert("CHUNK-HELD", 1200));
+    await untilAdmitted(gateway, 1);
+    const heldBytes = gateway.services.admission.inFlight().bodyBytes;
+    assert.ok(heldBytes > 1200 && heldBytes < 2000, `${heldBytes} bytes counted`);
+
+    // A complete, valid chunked insert whose one chunk passes the limit: without the limit it would be stored.
+    const request = chunkedInsert("CHUNK-OVER", 2000 - heldBytes);
+    assert.ok(heldBytes + request.body.length > 2000);
+    const chunked = await RawConnection.open(gateway.url);
+    chunked.send(Buffer.concat([request.head, request.chunk(request.body), request.end]));
+    const refused = await chunked.nextResponse();
+    assert.equal(refused?.status, 503, refused?.body);
+    assert.equal(textOf(refused!.body, "faultstring"), "Service temporarily unavailable");
+    assert.equal(textOf(refused!.body, "faultcode"), "soapenv:Server");
+    assert.ok(Number(refused!.headers["retry-after"]) > 0, "Retry-After");
+    assert.equal(refused!.headers.connection, "close", "the rest of the body is not read: the connection closes");
+
+    held.finish();
+    assert.equal((await held.connection.nextResponse())?.status, 200);
+    assert.deepEqual(gateway.rows("incident").map((row) => row.number), ["CHUNK-HELD"], "the refused chunked insert was not executed");
+
+    const refusedAudit = audits(gateway).find((audit) => audit.status === 503);
+    assert.equal(refusedAudit?.fault, "unavailable");
+    assert.equal(refusedAudit?.reason, "over limits.max_inflight_body_bytes while the body was read");
+    await untilReleased(gateway);
+    const text = await metricsOf(gateway);
+    assert.equal(value(text, "wss_gateway_admission_refused_total", { limit: "inflight_body_bytes" }), 1);
+    assert.equal(value(text, "wss_gateway_requests_total", { outcome: "fault", fault: "unavailable", status: "503" }), 1);
+    assert.equal(value(text, "wss_gateway_inflight_body_bytes"), 0);
+    for (const connection of [held.connection, chunked]) connection.close();
+  });
+});
+
+/** Waits until every admission slot is given back (a slot is released when its response or connection closes). */
+async function untilReleased(gateway: TestGateway): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (gateway.services.admission.inFlight().requests > 0 || gateway.services.admission.inFlight().bodyBytes !== 0) {
+    if (Date.now() > deadline) throw new Error(`slots not given back: ${JSON.stringify(gateway.services.admission.inFlight())}`);
+    await delay(10);
+  }
+}
+
 describe("a body that never arrives", () => {
   test("is answered 408 with Connection: close by the pipeline, and the audit line and metrics record 408 (not 400)", async () => {
     const gateway = await startTestGateway({ bodyReadTimeoutMs: 300 });
@@ -122,4 +200,51 @@ describe("a body that never arrives", () => {
     assert.deepEqual(gateway.rows("incident"), []);
     stalled.connection.close();
   });
+});
+
+/** Sends `bytes` on a raw net.Socket, then destroys it without reading an answer. */
+async function sendAndDestroy(gateway: TestGateway, bytes: Buffer): Promise<void> {
+  const target = new URL(gateway.url);
+  const socket = connect({ host: target.hostname, port: Number(target.port) });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  await new Promise<void>((resolve) => socket.write(bytes, () => resolve()));
+  await untilAdmitted(gateway, 1); // the gateway has the request and is reading its body
+  socket.destroy();
+}
+
+async function untilAuditLines(gateway: TestGateway, count: number): Promise<Record<string, unknown>[]> {
+  const deadline = Date.now() + 10_000;
+  while (audits(gateway).length < count) {
+    if (Date.now() > deadline) throw new Error(`${count} audit lines were not written`);
+    await delay(10);
+  }
+  return audits(gateway);
+}
+
+describe("a client that closes the connection before its body has arrived", () => {
+  const cases = [
+    { name: "headers only", bytes: (request: Buffer) => request.subarray(0, request.indexOf("\r\n\r\n") + 4), chunked: false },
+    { name: "headers and half the body", bytes: (request: Buffer) => request.subarray(0, request.indexOf("\r\n\r\n") + 4 + 100), chunked: false },
+    { name: "a chunked body cut inside a chunk", bytes: () => { const c = chunkedInsert("CLOSED"); return Buffer.concat([c.head, c.chunk(c.body).subarray(0, 120)]); }, chunked: true },
+  ];
+  for (const { name, bytes } of cases) {
+    test(`${name}: the audit line and the metrics record client-closed with no status (nothing was sent), not 400; nothing written; the slot is given back`, async () => {
+      const gateway = await startTestGateway();
+      gateways.push(gateway);
+      await sendAndDestroy(gateway, bytes(insert("CLOSED", 500)));
+      const [audit] = await untilAuditLines(gateway, 1);
+      assert.equal(audit?.outcome, "client-closed");
+      assert.equal("status" in audit!, false, "no status: the client was sent nothing");
+      assert.match(String(audit?.reason), /^client closed the connection after \d+ bytes of its body$/);
+      await untilReleased(gateway);
+      const text = await metricsOf(gateway);
+      assert.equal(value(text, "wss_gateway_requests_total", { outcome: "client-closed", fault: "", status: "" }), 1);
+      assert.equal(value(text, "wss_gateway_requests_total", { outcome: "http-error", fault: "", status: "400" }), 0);
+      assert.equal(value(text, "wss_gateway_inflight_requests"), 0);
+      assert.deepEqual(gateway.rows("incident"), []);
+    });
+  }
 });
