@@ -25,7 +25,21 @@ export interface BenchEnvelope {
   readonly xml: string;
   readonly bytes: Buffer;
   readonly elements: number;
+  /** The envelope before signing (what `resign` signs again). */
+  readonly unsigned: string;
 }
+
+/**
+ * Envelope shapes: `element` = insertMultiple of small records (many
+ * elements: parse, records and one row per record dominate); `text` = one
+ * insert whose `description` column holds one long text (few elements: bytes
+ * dominate).
+ */
+export const ENVELOPE_SHAPES = ["element", "text"] as const;
+export type EnvelopeShape = (typeof ENVELOPE_SHAPES)[number];
+
+/** The `description` column's max_length: room for the text-heavy envelope's value at the largest size the body limit allows. */
+const DESCRIPTION_MAX_LENGTH = 4_194_304;
 
 /** Basic-auth user of the bench configuration (HTTP figure). */
 export const BENCH_USER = { name: "bench.client", password: "bench-password" } as const;
@@ -110,6 +124,7 @@ throttle:
       short_description: {type: string, max_length: 160}
       priority: {type: integer}
       active: {type: boolean}
+      description: {type: string, max_length: ${DESCRIPTION_MAX_LENGTH}}
 `,
     "partner.pem": keys.certPem,
   };
@@ -145,14 +160,37 @@ export function makeSignedEnvelope(keys: BenchKeys, label: string, targetBytes: 
     count = Math.max(1, count + Math.round(error / perRecord));
     xml = sign(keys, unsignedEnvelope(count));
   }
-  const bytes = Buffer.from(xml, "utf8");
-  return { label, xml, bytes, elements: (xml.match(/<[^/!?]/g) ?? []).length };
+  return benchEnvelope(label, xml, unsignedEnvelope(count));
+}
+
+/**
+ * A signed `insert` of one record whose `description` is one long text
+ * (sentences with a few escaped characters), sized like makeSignedEnvelope.
+ */
+export function makeSignedTextEnvelope(keys: BenchKeys, label: string, targetBytes: number): BenchEnvelope {
+  const overhead = Buffer.byteLength(sign(keys, unsignedTextEnvelope(0)));
+  let unsigned = unsignedTextEnvelope(Math.max(1, targetBytes - overhead));
+  let xml = sign(keys, unsigned);
+  const error = targetBytes - Buffer.byteLength(xml);
+  if (error !== 0) {
+    unsigned = unsignedTextEnvelope(Math.max(1, targetBytes - overhead + error));
+    xml = sign(keys, unsigned);
+  }
+  return benchEnvelope(label, xml, unsigned);
+}
+
+/** A signed envelope of the given shape (see ENVELOPE_SHAPES). */
+export function makeShapedEnvelope(keys: BenchKeys, shape: EnvelopeShape, label: string, targetBytes: number): BenchEnvelope {
+  return shape === "text" ? makeSignedTextEnvelope(keys, label, targetBytes) : makeSignedEnvelope(keys, label, targetBytes);
+}
+
+function benchEnvelope(label: string, xml: string, unsigned: string): BenchEnvelope {
+  return { label, xml, bytes: Buffer.from(xml, "utf8"), elements: (xml.match(/<[^/!?]/g) ?? []).length, unsigned };
 }
 
 /** A fresh signature (new ids, Timestamp and SignatureValue) over the same content: for the replay-checked HTTP figure. */
 export function resign(keys: BenchKeys, envelope: BenchEnvelope): string {
-  const records = (envelope.xml.match(/<record>/g) ?? []).length;
-  return sign(keys, unsignedEnvelope(records));
+  return sign(keys, envelope.unsigned);
 }
 
 function sign(keys: BenchKeys, xml: string): string {
@@ -165,6 +203,22 @@ function unsignedEnvelope(records: number): string {
   return (
     `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:inc="http://www.service-now.com/incident">` +
     `<soapenv:Header/><soapenv:Body><inc:insertMultiple>${parts.join("")}</inc:insertMultiple></soapenv:Body></soapenv:Envelope>`
+  );
+}
+
+const TEXT_SENTENCE = 'Printer on floor 3 &amp; scanner report a paper jam again; the queue "east" holds 12 jobs &lt;urgent&gt;. ';
+
+/** One insert whose description is about `descriptionBytes` bytes of serialized text. */
+function unsignedTextEnvelope(descriptionBytes: number): string {
+  const text = TEXT_SENTENCE.repeat(Math.ceil(descriptionBytes / TEXT_SENTENCE.length));
+  // Cut between sentences' characters, never inside an entity reference.
+  let cut = descriptionBytes;
+  const amp = text.lastIndexOf("&", cut);
+  if (amp >= 0 && text.indexOf(";", amp) >= cut) cut = amp;
+  return (
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:inc="http://www.service-now.com/incident">` +
+    `<soapenv:Header/><soapenv:Body><inc:insert><number>TXT0000001</number><short_description>Text-heavy bench record</short_description>` +
+    `<description>${text.slice(0, cut)}</description></inc:insert></soapenv:Body></soapenv:Envelope>`
   );
 }
 

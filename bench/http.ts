@@ -58,7 +58,7 @@ export async function measureHttp(configDir: string, keys: BenchKeys, envelope: 
 }
 
 /** Sends every body, `connections` at a time (each connection one request after another). */
-async function sendAll(bodies: readonly string[], post: (body: string) => Promise<void>, connections: number): Promise<void> {
+export async function sendAll<Body>(bodies: readonly Body[], post: (body: Body) => Promise<void>, connections: number): Promise<void> {
   let next = 0;
   const connection = async () => {
     while (next < bodies.length) await post(bodies[next++]!);
@@ -70,7 +70,7 @@ function signBatch(keys: BenchKeys, envelope: BenchEnvelope, count: number): str
   return Array.from({ length: count }, () => resign(keys, envelope));
 }
 
-function postSoap(url: string, body: string, authorization: string, agent: Agent): Promise<void> {
+export function postSoap(url: string, body: string | Buffer, authorization: string, agent: Agent): Promise<void> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
       url,

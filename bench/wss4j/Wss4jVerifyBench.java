@@ -7,7 +7,13 @@
 // signer's certificate; it must report a verified signature and a timestamp.
 // Compiled and run by bench/wss4j/wss4j.ts into a temporary directory.
 //
-// usage: java Wss4jVerifyBench KEYSTORE.p12 STOREPASS SECONDS ROUNDS WARMUP_SECONDS FILE...
+// With -Dwss4j.settle=TOLERANCE (e.g. 0.05) the warm-up goes on until two
+// consecutive 1 s rounds agree within TOLERANCE: the first file after
+// WARMUP_SECONDS (the JIT), each later file after 2 s, in both cases for at
+// most WARMUP_SECONDS more; one line per file then says how it settled:
+//   # settle <file> <warm-up seconds> agreed|not-agreed <last two rates>
+//
+// usage: java [-Dwss4j.settle=TOLERANCE] Wss4jVerifyBench KEYSTORE.p12 STOREPASS SECONDS ROUNDS WARMUP_SECONDS FILE...
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -41,9 +47,14 @@ public final class Wss4jVerifyBench {
     DocumentBuilder builder = factory.newDocumentBuilder();
     WSSecurityEngine engine = new WSSecurityEngine();
 
+    String settle = System.getProperty("wss4j.settle");
     for (int f = 5; f < args.length; f++) {
       byte[] bytes = Files.readAllBytes(Paths.get(args[f]));
-      runFor(builder, engine, crypto, bytes, warmupSeconds, 3);
+      if (settle == null) {
+        runFor(builder, engine, crypto, bytes, warmupSeconds, 3);
+      } else {
+        settle(builder, engine, crypto, bytes, args[f], f == 5 ? warmupSeconds : Math.min(2, warmupSeconds), warmupSeconds, Double.parseDouble(settle));
+      }
       List<Double> rates = new ArrayList<>();
       long iterations = 0;
       for (int round = 0; round < rounds; round++) {
@@ -55,6 +66,24 @@ public final class Wss4jVerifyBench {
       Collections.sort(rates);
       System.out.println(args[f] + " " + rates.get(rates.size() - 1) + " " + rates.get(rates.size() / 2) + " " + iterations);
     }
+  }
+
+  /** Warm-up of at least `minimum` seconds, then 1 s rounds until two consecutive ones agree within `tolerance` (or `extra` seconds more). */
+  private static void settle(DocumentBuilder builder, WSSecurityEngine engine, Crypto crypto, byte[] bytes, String file, double minimum, double extra, double tolerance) throws Exception {
+    long start = System.nanoTime();
+    runFor(builder, engine, crypto, bytes, minimum, 3);
+    long settleStart = System.nanoTime();
+    double previous = -1;
+    double last = -1;
+    boolean agreed = false;
+    while (!agreed && (System.nanoTime() - settleStart) / 1e9 < extra) {
+      long roundStart = System.nanoTime();
+      long count = runFor(builder, engine, crypto, bytes, 1, 1);
+      previous = last;
+      last = count * 1e9 / (System.nanoTime() - roundStart);
+      agreed = previous > 0 && Math.abs(last - previous) <= tolerance * Math.max(last, previous);
+    }
+    System.out.println("# settle " + file + " " + String.format("%.1f", (System.nanoTime() - start) / 1e9) + " " + (agreed ? "agreed" : "not-agreed") + " " + previous + " " + last);
   }
 
   private static long runFor(DocumentBuilder builder, WSSecurityEngine engine, Crypto crypto, byte[] bytes, double seconds, long minimum) throws Exception {

@@ -31,7 +31,14 @@ export function wss4jMissing(): string | undefined {
   return undefined;
 }
 
-export function measureWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[], options: MeasureOptions): Map<BenchEnvelope, Throughput> {
+/** Optional: pin the JVM (`taskset -c cpu`), and settle the warm-up (see Wss4jVerifyBench.java); each "# settle" line goes to `onNote`. */
+export interface Wss4jRunOptions {
+  readonly cpu?: string;
+  readonly settleTolerance?: number;
+  readonly onNote?: (line: string) => void;
+}
+
+export function measureWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[], options: MeasureOptions, run: Wss4jRunOptions = {}): Map<BenchEnvelope, Throughput> {
   const dir = mkdtempSync(join(tmpdir(), "wss-gateway-bench-wss4j-"));
   try {
     const keyPath = join(dir, "signer.key");
@@ -46,17 +53,21 @@ export function measureWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[
       writeFileSync(path, envelope.bytes);
       return path;
     });
-    const output = execFileSync(
+    const java = [
       "java",
-      [
-        "-cp", [dir, ...CLASSPATH].join(":"), "Wss4jVerifyBench",
-        keystorePath, "changeit", String(options.seconds), String(options.rounds), String(Math.max(MIN_WARMUP_SECONDS, options.warmupSeconds)),
-        ...files,
-      ],
-      { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1024 * 1024 },
-    );
+      ...(run.settleTolerance === undefined ? [] : [`-Dwss4j.settle=${run.settleTolerance}`]),
+      "-cp", [dir, ...CLASSPATH].join(":"), "Wss4jVerifyBench",
+      keystorePath, "changeit", String(options.seconds), String(options.rounds), String(Math.max(MIN_WARMUP_SECONDS, options.warmupSeconds)),
+      ...files,
+    ];
+    const [command, ...args] = run.cpu === undefined ? java : ["taskset", "-c", run.cpu, ...java];
+    const output = execFileSync(command!, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1024 * 1024 });
     const results = new Map<BenchEnvelope, Throughput>();
     for (const line of output.trim().split("\n")) {
+      if (line.startsWith("# ")) {
+        run.onNote?.(files.reduce((text, file, index) => text.replace(file, envelopes[index]!.label), line.slice(2)));
+        continue;
+      }
       const [file, best, median, iterations] = line.trim().split(" ");
       const envelope = envelopes[files.indexOf(file!)];
       if (!envelope) throw new Error(`unexpected WSS4J bench output: ${line}`);

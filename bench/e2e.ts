@@ -1,0 +1,395 @@
+/**
+ * `npm run bench:e2e` — the end-to-end figures of issue 14, against the real
+ * CLI (`wss-gateway serve` as a child process, SQLite store in a temporary
+ * directory, audit log on its stdout, read and discarded):
+ *
+ *   single   one worker pinned to `--gateway-cpu`, requests/s over
+ *            `--connections` keep-alive connections from this process pinned
+ *            to `--client-cpu`: HTTP Basic + WS-Security (signature,
+ *            Timestamp, replay) + roles/ACLs + the SQLite insert + the
+ *            response, for two envelope shapes (element-heavy insertMultiple,
+ *            text-heavy insert of one long column) at each size; against
+ *            Apache WSS4J verifying the same envelope bytes on the same CPU
+ *            (sequentially: first the gateway admits one copy of each
+ *            envelope, then WSS4J verifies exactly those bytes, then the
+ *            gateway is measured on fresh copies).
+ *   workers  `serve --workers 2` against `serve --workers 1`, both with a
+ *            Redis replay cache (a redis-server of its own), signed 6 KB
+ *            insertMultiple, not pinned (client, Redis and the workers share
+ *            every CPU).
+ *   rss      peak RSS (VmHWM) of one `serve` process while `--rss-requests`
+ *            signed 1 MB requests arrive at once, each on its own connection.
+ *
+ * `--store-sync full,normal` (the default) measures single and workers with
+ * each SQLite `synchronous` level: full is `serve`'s default (one fsync of
+ * the WAL per commit, and better-sqlite3 waits for it on the event loop),
+ * normal syncs at checkpoints only (durable across a process crash, not a
+ * power loss). rss uses the first level.
+ *
+ * Every request is a fresh signed copy (bench/restamp.ts: new Timestamp and
+ * SignatureValue, so the real replay cache admits it) and every answer must
+ * be HTTP 200, or the bench stops. Traffic only to 127.0.0.1; every phase is
+ * bounded in requests and time. Run it under the bench lock:
+ *
+ *   flock /tmp/bench.lock npm run bench:e2e -- [--parts single,workers,rss] [--shapes element,text]
+ *     [--sizes 6k,100k,1m] [--seconds 1.5] [--rounds 5] [--connections 4] [--gateway-cpu 1] [--client-cpu 0]
+ *     [--wss4j-warmup 15] [--settle 0.05] [--workers-connections 8] [--rss-requests 50] [--rss-shapes element,text]
+ *     [--store-sync full,normal]
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { startOwnRedis } from "../test/helpers/own-servers.js";
+import { BENCH_USER, ENVELOPE_SHAPES, makeKeys, makeShapedEnvelope, parseSize, writeConfigDir, type BenchEnvelope, type BenchKeys, type EnvelopeShape } from "./fixtures.js";
+import { postSoap, sendAll } from "./http.js";
+import type { MeasureOptions, Throughput } from "./measure.js";
+import { restamper, type Restamper } from "./restamp.js";
+import { peakRssMb, servedCode, serveGateway, type ServedGateway } from "./serve.js";
+import { measureWss4j, wss4jMissing } from "./wss4j/wss4j.js";
+
+/** Issue 14's end-to-end targets, gateway/WSS4J, by shape and size label. */
+const TARGETS: Readonly<Record<EnvelopeShape, Readonly<Record<string, number>>>> = {
+  text: { "6k": 0.6, "100k": 0.9, "1m": 0.9 },
+  element: { "6k": 0.6, "100k": 0.35, "1m": 0.35 },
+};
+const WORKERS_TARGET = 1.7;
+const RSS_TARGET_MB = 512;
+/** Request bodies kept ready for one round at most (the batch is sized from the last rate). */
+const MAX_ROUND_BYTES = 256 * 1024 * 1024;
+const AUTHORIZATION = `Basic ${Buffer.from(`${BENCH_USER.name}:${BENCH_USER.password}`).toString("base64")}`;
+
+const { values } = parseArgs({
+  options: {
+    parts: { type: "string", default: "single,workers,rss" },
+    shapes: { type: "string", default: "element,text" },
+    sizes: { type: "string", default: "6k,100k,1m" },
+    seconds: { type: "string", default: "1.5" },
+    rounds: { type: "string", default: "5" },
+    connections: { type: "string", default: "4" },
+    "gateway-cpu": { type: "string", default: "1" },
+    "client-cpu": { type: "string", default: "0" },
+    "wss4j-warmup": { type: "string", default: "15" },
+    settle: { type: "string", default: "0.05" },
+    "workers-connections": { type: "string", default: "8" },
+    "workers-size": { type: "string", default: "6k" },
+    "rss-requests": { type: "string", default: "50" },
+    "rss-size": { type: "string", default: "1m" },
+    "rss-shapes": { type: "string", default: "element,text" },
+    "store-sync": { type: "string", default: "full,normal" },
+  },
+  strict: true,
+});
+
+type StoreSync = "full" | "normal";
+
+/** `--store-sync`: the SQLite `synchronous` levels to measure (full = the default of `serve`: one fsync per commit). */
+function syncModes(): StoreSync[] {
+  return list(values["store-sync"], ["full", "normal"]) as StoreSync[];
+}
+
+interface Options extends MeasureOptions {
+  readonly connections: number;
+}
+
+interface Served extends Throughput {
+  readonly p50Ms: number;
+}
+
+async function main(): Promise<void> {
+  const parts = list(values.parts, ["single", "workers", "rss"]);
+  const shapes = list(values.shapes, ENVELOPE_SHAPES) as EnvelopeShape[];
+  const sizes = values.sizes.split(",").map((label) => ({ label: label.trim(), bytes: parseSize(label) }));
+  const options: Options = {
+    seconds: positive(values.seconds, "--seconds"),
+    rounds: Math.round(positive(values.rounds, "--rounds")),
+    warmupSeconds: Math.min(1, positive(values.seconds, "--seconds")),
+    connections: Math.round(positive(values.connections, "--connections")),
+  };
+  for (const cpu of [values["gateway-cpu"], values["client-cpu"]]) if (!/^[0-9]+$/.test(cpu)) throw new Error("--gateway-cpu and --client-cpu take one CPU number");
+  syncModes();
+
+  const keys = makeKeys();
+  const configDir = writeConfigDir(keys);
+  const dataDir = mkdtempSync(join(tmpdir(), "wss-gateway-bench-e2e-"));
+  const store = (name: string, sync: StoreSync) => `sqlite:${join(dataDir, `${name}-${sync}.db`)}?synchronous=${sync}`;
+  const allCpus = ownAffinity();
+  try {
+    console.log(`node ${process.version}, ${availableParallelism()} CPU(s) [${allCpus}]; gateway code: ${servedCode()}; ${new Date().toISOString()}`);
+    if (parts.includes("single")) await single(keys, configDir, store, shapes, sizes, options);
+    setAffinity(allCpus);
+    if (parts.includes("workers")) await workers(keys, configDir, store, { ...options, connections: Math.round(positive(values["workers-connections"], "--workers-connections")) });
+    if (parts.includes("rss")) await rss(keys, configDir, store);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(configDir, { recursive: true, force: true });
+    rmSync(keys.dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------ single: one worker against WSS4J
+
+async function single(keys: BenchKeys, configDir: string, store: (name: string, sync: StoreSync) => string, shapes: readonly EnvelopeShape[], sizes: readonly { label: string; bytes: number }[], options: Options): Promise<void> {
+  const gatewayCpu = values["gateway-cpu"];
+  setAffinity(values["client-cpu"]);
+  const cases = shapes.flatMap((shape) => sizes.map((size) => ({ shape, label: size.label, template: makeShapedEnvelope(keys, shape, `${shape} ${size.label}`, size.bytes) })));
+  console.log(`\n## One worker (CPU ${gatewayCpu}) against WSS4J (CPU ${gatewayCpu}, after it), client on CPU ${values["client-cpu"]}; load average ${load()}`);
+  for (const c of cases) console.log(`  ${c.template.label}: ${c.template.bytes.length} bytes, ${c.template.elements} elements`);
+  const references = cases.map((c) => {
+    const restamp = restamper(keys, c.template);
+    return { ...c, restamp, bytes: Buffer.from(restamp(), "utf8") };
+  });
+  const served = new Map<StoreSync, Served[]>();
+  let wss4j: (Throughput | { skipped: string })[] | undefined;
+  for (const sync of syncModes()) {
+    const gateway = await serveGateway(["--config", configDir, "--store", store("single", sync), "--replay-cache", "memory"], { cpu: gatewayCpu });
+    try {
+      if (wss4j === undefined) {
+        // The very bytes WSS4J verifies are first admitted by the gateway.
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        for (const reference of references) await postSoap(`${gateway.url}/incident.do?SOAP`, reference.bytes, AUTHORIZATION, agent);
+        agent.destroy();
+        wss4j = runWss4j(keys, references.map((reference) => ({ ...reference.template, bytes: reference.bytes })), options, gatewayCpu);
+      }
+      const results: Served[] = [];
+      for (const reference of references) {
+        results.push(await measureServed(gateway.url, reference.restamp, reference.bytes.length, options));
+        console.error(`  measured ${reference.template.label} (synchronous=${sync})`);
+      }
+      served.set(sync, results);
+    } finally {
+      await gateway.stop();
+    }
+  }
+  const rows: string[][] = [["per second (best / median)", ...references.map((r) => `${r.template.label} (${kilobytes(r.bytes.length)})`)]];
+  for (const [sync, results] of served) {
+    rows.push([`gateway end to end, 1 worker, ${options.connections} connections, SQLite synchronous=${sync}`, ...results.map(formatThroughput)]);
+    rows.push([`  p50 latency (ms), synchronous=${sync}`, ...results.map((s) => s.p50Ms.toFixed(1))]);
+  }
+  rows.push(["Apache WSS4J 1.6 verify, same bytes", ...wss4j!.map((result) => ("skipped" in result ? `skipped (${result.skipped})` : formatThroughput(result)))]);
+  for (const [sync, results] of served) {
+    const ratios = results.map((s, index) => {
+      const peer = wss4j![index]!;
+      return "skipped" in peer ? undefined : s.medianPerSecond / peer.medianPerSecond;
+    });
+    rows.push([`**ratio gateway / WSS4J (medians), synchronous=${sync}**`, ...ratios.map((ratio) => (ratio === undefined ? "-" : `${ratio.toFixed(2)}×`))]);
+    rows.push([`  target met (synchronous=${sync})`, ...references.map((r, index) => `${verdict(ratios[index], TARGETS[r.shape][r.label])} (≥ ${TARGETS[r.shape][r.label] ?? "?"}×)`)]);
+  }
+  printTable(rows);
+  console.log(`load average after: ${load()}`);
+}
+
+function runWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[], options: Options, cpu: string): (Throughput | { skipped: string })[] {
+  const missing = wss4jMissing();
+  if (missing) return envelopes.map(() => ({ skipped: missing }));
+  const warmupSeconds = positive(values["wss4j-warmup"], "--wss4j-warmup");
+  const results = measureWss4j(keys, envelopes, { ...options, warmupSeconds }, {
+    cpu,
+    settleTolerance: positive(values.settle, "--settle"),
+    onNote: (line) => console.log(`  WSS4J warm-up: ${line}`),
+  });
+  console.error("  measured wss4j");
+  return envelopes.map((envelope) => results.get(envelope) ?? { skipped: "no result" });
+}
+
+// ------------------------------------------------------------ workers: --workers 2 against --workers 1
+
+async function workers(keys: BenchKeys, configDir: string, store: (name: string, sync: StoreSync) => string, options: Options): Promise<void> {
+  const template = makeShapedEnvelope(keys, "element", `element ${values["workers-size"]}`, parseSize(values["workers-size"]));
+  const redis = await startOwnRedis();
+  console.log(`\n## serve --workers 2 against --workers 1 (Redis replay cache, not pinned: client, Redis and workers share the CPUs), ${template.label} (${template.bytes.length} bytes); load average ${load()}`);
+  try {
+    const rows: string[][] = [["per second (best / median)", `--workers 1`, `--workers 2`, "ratio (medians)", "target", "met"]];
+    for (const sync of syncModes()) {
+      const results: Served[] = [];
+      for (const count of [1, 2]) {
+        const gateway = await serveGateway(["--config", configDir, "--store", store(`workers-${count}`, sync), "--replay-cache", redis.url, "--workers", String(count)], { workers: count });
+        try {
+          results.push(await measureServed(gateway.url, restamper(keys, template), template.bytes.length, options));
+        } finally {
+          await gateway.stop();
+        }
+        console.error(`  measured --workers ${count} (synchronous=${sync})`);
+      }
+      const ratio = results[1]!.medianPerSecond / results[0]!.medianPerSecond;
+      rows.push([`${template.label}, ${options.connections} connections, synchronous=${sync}`, formatThroughput(results[0]!), formatThroughput(results[1]!), `${ratio.toFixed(2)}×`, `≥ ${WORKERS_TARGET}×`, verdict(ratio, WORKERS_TARGET)]);
+    }
+    printTable(rows);
+    console.log(`load average after: ${load()}`);
+  } finally {
+    await redis.stop();
+  }
+}
+
+// ------------------------------------------------------------ rss: peak RSS under concurrent large requests
+
+async function rss(keys: BenchKeys, configDir: string, store: (name: string, sync: StoreSync) => string): Promise<void> {
+  const requests = Math.round(positive(values["rss-requests"], "--rss-requests"));
+  const shapes = list(values["rss-shapes"], ENVELOPE_SHAPES) as EnvelopeShape[];
+  console.log(`\n## Peak RSS of one serve process (CPU ${values["gateway-cpu"]}), ${requests} signed ${values["rss-size"]} requests at once, each on its own connection; load average ${load()}`);
+  const rows: string[][] = [["shape", "bytes", "statuses", "p50 / max ms", "wall ms", "RSS at start MB", "peak RSS (VmHWM) MB", "target", "met"]];
+  for (const shape of shapes) {
+    const template = makeShapedEnvelope(keys, shape, `${shape} ${values["rss-size"]}`, parseSize(values["rss-size"]));
+    const copy = restamper(keys, template);
+    const gateway = await serveGateway(["--config", configDir, "--store", store(`rss-${shape}`, syncModes()[0]!), "--replay-cache", "memory"], { cpu: values["gateway-cpu"] });
+    try {
+      const bodies = Array.from({ length: requests }, () => Buffer.from(copy(), "utf8"));
+      const atStart = peakRssMb(gateway.pid);
+      const started = performance.now();
+      const answers = await Promise.all(bodies.map((body) => postAlone(gateway, body)));
+      const wallMs = performance.now() - started;
+      const peak = peakRssMb(gateway.pid);
+      const statuses: Record<number, number> = {};
+      for (const answer of answers) statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+      const ms = answers.map((answer) => answer.ms).sort((a, b) => a - b);
+      const allAdmitted = answers.every((answer) => answer.status === 200);
+      rows.push([
+        shape,
+        String(template.bytes.length),
+        Object.entries(statuses).map(([status, count]) => `${count} × ${status}`).join(", "),
+        `${Math.round(ms[Math.floor(ms.length / 2)]!)} / ${Math.round(ms.at(-1)!)}`,
+        String(Math.round(wallMs)),
+        atStart.toFixed(0),
+        peak.toFixed(0),
+        `< ${RSS_TARGET_MB} MB`,
+        allAdmitted ? (peak < RSS_TARGET_MB ? "yes" : "**no**") : "not all admitted",
+      ]);
+    } finally {
+      await gateway.stop();
+    }
+    console.error(`  measured rss ${shape}`);
+  }
+  printTable(rows);
+  console.log(`load average after: ${load()}`);
+}
+
+/** One request on a connection of its own; the status and the time to the whole answer. */
+function postAlone(gateway: ServedGateway, body: Buffer): Promise<{ status: number; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const outgoing = request(
+      `${gateway.url}/incident.do?SOAP`,
+      { method: "POST", agent: false, headers: { "Content-Type": "text/xml; charset=utf-8", Authorization: AUTHORIZATION, "Content-Length": body.length, Connection: "close" } },
+      (response) => {
+        response.resume();
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, ms: performance.now() - started }));
+        response.on("error", () => resolve({ status: -1, ms: performance.now() - started }));
+      },
+    );
+    outgoing.setTimeout(180_000, () => outgoing.destroy(new Error("timed out")));
+    outgoing.on("error", () => resolve({ status: -1, ms: performance.now() - started }));
+    outgoing.end(body);
+  });
+}
+
+// ------------------------------------------------------------ measurement
+
+/**
+ * Requests/s through a served gateway: two warm-up batches (the second sized
+ * for about one second), then `rounds` batches each sized for about
+ * `seconds` at the last round's rate; every body is re-stamped before its
+ * round starts, every answer must be 200 (postSoap rejects otherwise).
+ */
+async function measureServed(url: string, copy: Restamper, bytes: number, options: Options): Promise<Served> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+  const latencies: number[] = [];
+  const post = async (body: Buffer) => {
+    const started = performance.now();
+    await postSoap(`${url}/incident.do?SOAP`, body, AUTHORIZATION, agent);
+    latencies.push(performance.now() - started);
+  };
+  const maxBatch = Math.max(3 * options.connections, Math.floor(MAX_ROUND_BYTES / bytes));
+  const batchFor = (seconds: number, rate: number) => Math.min(maxBatch, Math.max(3 * options.connections, Math.round(seconds * rate)));
+  const round = async (count: number): Promise<number> => {
+    const bodies = Array.from({ length: count }, () => Buffer.from(copy(), "utf8"));
+    const started = performance.now();
+    await sendAll(bodies, post, options.connections);
+    return (count * 1000) / (performance.now() - started);
+  };
+  try {
+    let rate = await round(2 * options.connections);
+    rate = await round(batchFor(options.warmupSeconds, rate));
+    latencies.length = 0;
+    const rates: number[] = [];
+    let iterations = 0;
+    for (let index = 0; index < options.rounds; index++) {
+      const count = batchFor(options.seconds, rate);
+      rate = await round(count);
+      rates.push(rate);
+      iterations += count;
+    }
+    rates.sort((a, b) => a - b);
+    latencies.sort((a, b) => a - b);
+    return { bestPerSecond: rates.at(-1)!, medianPerSecond: rates[Math.floor(rates.length / 2)]!, iterations, p50Ms: latencies[Math.floor(latencies.length / 2)]! };
+  } finally {
+    agent.destroy();
+  }
+}
+
+// ------------------------------------------------------------ helpers
+
+/** This process's (and so its children's) CPU list, as taskset prints it. */
+function ownAffinity(): string {
+  const run = spawnSync("taskset", ["-c", "-p", String(process.pid)], { encoding: "utf8" });
+  const match = /list:\s*(\S+)/.exec(run.stdout ?? "");
+  if (!match) throw new Error(`taskset is needed (util-linux): ${run.error?.message ?? run.stderr}`);
+  return match[1]!;
+}
+
+/** Pins every thread of this process to `cpus`; threads and children created later inherit it. */
+function setAffinity(cpus: string): void {
+  const run = spawnSync("taskset", ["-a", "-c", "-p", cpus, String(process.pid)], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`taskset -a -c -p ${cpus} failed: ${run.stderr}`);
+}
+
+function verdict(ratio: number | undefined, target: number | undefined): string {
+  if (ratio === undefined || target === undefined) return "-";
+  return ratio >= target ? "yes" : "**no**";
+}
+
+function printTable(lines: readonly string[][]): void {
+  const widths = lines[0]!.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? "").length)));
+  console.log("");
+  for (const [index, line] of lines.entries()) {
+    console.log(`| ${line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(" | ")} |`);
+    if (index === 0) console.log(`|${widths.map((width, column) => (column === 0 ? "-".repeat(width + 2) : `${"-".repeat(width + 1)}:`)).join("|")}|`);
+  }
+}
+
+function formatThroughput(result: Throughput): string {
+  return `${format(result.bestPerSecond)} / ${format(result.medianPerSecond)}`;
+}
+
+function format(perSecond: number): string {
+  if (perSecond >= 100) return Math.round(perSecond).toLocaleString("en-US");
+  if (perSecond >= 10) return perSecond.toFixed(1);
+  return perSecond.toFixed(2);
+}
+
+function kilobytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`;
+}
+
+function load(): string {
+  return loadavg().map((value) => value.toFixed(1)).join(" / ");
+}
+
+function list(text: string, known: readonly string[]): string[] {
+  const items = text.split(",").map((item) => item.trim());
+  for (const item of items) if (!known.includes(item)) throw new Error(`unknown ${item}; known: ${known.join(", ")}`);
+  return items;
+}
+
+function positive(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});
