@@ -23,7 +23,7 @@ import { ensureSchemaOrDefer } from "../store/deferred-schema.js";
 import { dependencyKind, type DependencyProbe } from "./readiness.js";
 import { createAdmissionControl } from "../pipeline/admission.js";
 import { BODY_READ_TIMEOUT_MS } from "../pipeline/read-body.js";
-import { createGatewayMetrics, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
+import { createGatewayMetrics, recordReplayEpochMarkerAhead, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { logExpiringCertificates } from "../observability/certificate-expiry.js";
 import { readTlsMaterial, TlsCertificate } from "./tls-reload.js";
@@ -104,7 +104,6 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     logger.error({ dependency: "store", reason: error.reason }, "store unreachable at start: serving 503 until it is back; tables are created then"),
   );
   const rawReplayCache: ReplayCache = await openReplayCache(replayCacheUrl, clock);
-  const rawReplayEpoch = await openReplayEpoch(replayCacheUrl, clock);
   // The throttle counts in the replay cache's Redis when there is one, so workers and instances count together.
   const failureStore = await openFailureStore(replayCacheUrl, clock, { redisKeyPrefix: options.throttleKeyPrefix });
   const tls = options.tls ? new TlsCertificate(options.tls, readTlsMaterial(options.tls)) : undefined;
@@ -118,6 +117,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     inFlight: () => admission.inFlight(),
   }, options.metricsScope);
   const reporter = createDependencyReporter({ logger, metrics, clock });
+  const rawReplayEpoch = await openReplayEpoch(replayCacheUrl, clock, {
+    onMarkerAhead: (event) => {
+      recordReplayEpochMarkerAhead(metrics);
+      if (!event.firstRead) return;
+      logger.error(
+        { marker: event.marker.toISOString(), now: event.now.toISOString(), clampedTo: event.clampedTo.toISOString() },
+        "replay cache epoch marker is ahead of this instance's clock beyond clock_skew_seconds (set by an instance whose clock runs ahead?): using this instance's now as the epoch; check NTP on every instance",
+      );
+    },
+  });
   // Failures are reported where they happen and reach the pipeline as DependencyUnavailableError (503).
   const store: Store = reportingFailures(rawStore, "store", reporter, ["ping", "close"], () => false);
   const replayCache: ReplayCache = reportingFailures(rawReplayCache, "replay cache", reporter, ["size", "ping", "close"]);
@@ -132,7 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       // Reading the epoch also re-establishes the marker after a flush, so a new epoch begins at the next probe rather than at a request.
       ping: async () => {
         await rawReplayCache.ping();
-        await rawReplayEpoch.current();
+        await rawReplayEpoch.current(configs.current().gateway.wsSecurity.clockSkewSeconds);
       },
     },
     { dependency: "throttle store", kind: dependencyKind(replayCacheUrl), ping: () => failureStore.ping() },

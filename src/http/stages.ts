@@ -196,7 +196,7 @@ export const wsSecurityStage = stage(async (ctx, services) => {
     basicUser: ctx.state.basicUser!,
     clock: services.clock,
     replay,
-    replayEpoch: await services.replayEpoch.current(),
+    replayEpoch: await services.replayEpoch.current(ctx.state.config.gateway.wsSecurity.clockSkewSeconds),
   };
   const audit = ctx.state.audit;
   // Report-only: before the enforced decision records this request's nonce or signature; it changes nothing.

@@ -16,6 +16,7 @@ import { signEnvelope } from "../../src/wss/sign/index.js";
 import { EPOCH_KEY } from "../../src/replay/epoch.js";
 import { basicAuth, postSoap, soapEnvelope, startTestGateway, textOf, type TestGateway } from "../helpers/gateway.js";
 import { startOwnRedis, type OwnRedis } from "../helpers/own-servers.js";
+import { value } from "../helpers/prometheus.js";
 
 const PARTNER = basicAuth("partner.soap", "partner-demo-password");
 const KEY = readFileSync("certs/demo-partner.key", "utf8");
@@ -113,6 +114,52 @@ describe("Redis replay cache: the epoch marker key", () => {
     gateways.push(restarted);
     assert.deepEqual(await send(restarted, accepted), { status: 500, fault: "WS-Security message replayed" });
     assert.equal(redis.cli("GET", EPOCH_KEY), epoch);
+  });
+});
+
+describe("Redis replay cache: an epoch marker set by an instance whose clock runs ahead", () => {
+  test("is clamped to this instance's now (logged at error, counted), not trusted: fresh messages are accepted, a message accepted before Redis forgot is still refused as expired, the marker is not overwritten", async () => {
+    const redis = await startOwnRedis();
+    redises.push(redis);
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    const clock = new ManualClock(start); // this instance: right
+    const aheadClock = new ManualClock(start + 600_000); // another instance: 10 minutes ahead (clock_skew_seconds is 60)
+    const gateway = await startTestGateway({ configDir: resolve("policies"), clock, replayCache: redis.url });
+    gateways.push(gateway);
+    const accepted = signedAt(clock, "EPOCH-AHEAD-1");
+    assert.deepEqual(await send(gateway, accepted), { status: 200, fault: undefined });
+
+    await redis.stop(); // Redis forgets (no persistence) ...
+    await redis.start();
+    clock.advanceSeconds(2);
+    aheadClock.advanceSeconds(2);
+    // ... and the instance whose clock runs ahead is the first to find the marker missing: it sets its own now.
+    const ahead = await startTestGateway({ configDir: resolve("policies"), clock: aheadClock, replayCache: redis.url });
+    gateways.push(ahead);
+    const marker = redis.cli("GET", EPOCH_KEY);
+    assert.equal(Number(marker), aheadClock.now().getTime());
+
+    const replay = await retryWhileUnavailable(() => send(gateway, accepted));
+    assert.deepEqual(replay, { status: 500, fault: "WS-Security message expired" }, "forgotten by Redis: still not accepted again");
+    const clampedTo = clock.now().toISOString();
+    assert.deepEqual(await send(gateway, signedAt(clock, "EPOCH-AHEAD-2")), { status: 200, fault: undefined }, "a fresh message is not refused as created before a marker 10 minutes ahead");
+
+    // Near the marker (within the skew) the epoch stays where it was clamped: it does not jump forward to the marker.
+    clock.advanceSeconds(570);
+    const nearMarker = signedAt(clock, "EPOCH-AHEAD-3");
+    assert.ok(clock.now().getTime() < Number(marker));
+    assert.deepEqual(await send(gateway, nearMarker), { status: 200, fault: undefined });
+    assert.deepEqual(await send(gateway, nearMarker), { status: 500, fault: "WS-Security message replayed" });
+    assert.equal(redis.cli("GET", EPOCH_KEY), marker, "the marker is not overwritten (a clock behind would move everyone's epoch back)");
+
+    const errors = gateway.logLines().filter((line) => line.level === 50 && String(line.msg).startsWith("replay cache epoch marker is ahead"));
+    assert.equal(errors.length, 1, "logged once per marker value");
+    assert.equal(errors[0]!.marker, new Date(Number(marker)).toISOString());
+    assert.equal(errors[0]!.clampedTo, clampedTo, "the epoch is this instance's now when it first read the marker");
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    assert.ok((value(metrics, "wss_gateway_replay_epoch_marker_ahead_total") ?? 0) >= 2, "each read of the marker while it is ahead is counted");
+    assert.equal(value(await (await fetch(`${ahead.url}/metrics`)).text(), "wss_gateway_replay_epoch_marker_ahead_total"), 0);
+    assert.deepEqual(gateway.rows("incident").map((row) => row.number).sort(), ["EPOCH-AHEAD-1", "EPOCH-AHEAD-2", "EPOCH-AHEAD-3"]);
   });
 });
 
