@@ -7,6 +7,8 @@
  * and ordering are the same in c14n 1.1 and exclusive c14n).
  */
 
+import { TreeElement } from "../xml/tree.js";
+
 /** A node of the parsed tree, as the canonicalizers read it. */
 export interface C14nNode {
   readonly nodeType: number;
@@ -89,6 +91,22 @@ export class ChunkedWriter {
     if (this.out !== "") this.sink.write(this.out);
     this.out = "";
   }
+
+  /** Writes the source text of `element`'s document from `from` to `to` (a part already in canonical form). */
+  writeSource(element: TreeElement, from: number, to: number): void {
+    if (to <= from) return;
+    this.flush();
+    this.sink.write(element.ownerDocument.text.slice(from, to));
+  }
+}
+
+/**
+ * `element` when it comes from our own parser (tree.ts), which records
+ * which parts of the source are already canonical; undefined for any other
+ * DOM (e.g. @xmldom's in the signer), which is always rendered.
+ */
+export function sourceSpans(element: C14nElement): TreeElement | undefined {
+  return element instanceof TreeElement ? element : undefined;
 }
 
 /** Orders strings by UTF-16 code unit, as c14n asks (not by locale). */

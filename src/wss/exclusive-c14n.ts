@@ -26,6 +26,7 @@ import {
   escapeAttribute,
   escapeText,
   refusedNode,
+  sourceSpans,
   TEXT_NODE,
   textOf,
   type C14nAttribute,
@@ -34,6 +35,7 @@ import {
   type CanonicalSink,
   type InheritedNamespace,
 } from "./c14n-output.js";
+import type { TreeElement } from "../xml/tree.js";
 
 /** Namespace bindings rendered by the output ancestors: prefix → URI ("" is the default namespace). */
 type RenderedScope = ReadonlyMap<string, string>;
@@ -72,8 +74,18 @@ class ExclusiveWriter extends ChunkedWriter {
     const name = element.tagName;
     // Most elements carry no attributes and no new binding: nothing to sort or declare.
     const scope = !isApex && element.attributes.length === 0 && rendersNothingNew(element, rendered) ? rendered : undefined;
+    const source = sourceSpans(element);
+    if (source && scope && source.plainTags && contentIsCanonical(source, scope)) {
+      this.writeSource(source, source.start, source.end);
+      return;
+    }
     if (scope) this.write(`<${name}>`);
     const childScope = scope ?? this.startTag(element, rendered, isApex);
+    if (source && source.endTagStart >= 0 && contentIsCanonical(source, childScope)) {
+      this.writeSource(source, source.startTagEnd, source.endTagStart);
+      this.write(`</${name}>`);
+      return;
+    }
     for (let child: C14nNode | null = element.firstChild; child; child = child.nextSibling) {
       switch (child.nodeType) {
         case ELEMENT_NODE:
@@ -149,6 +161,15 @@ class ExclusiveWriter extends ChunkedWriter {
     this.write(`${text}>`);
     return scope;
   }
+}
+
+/**
+ * Whether the source between the tags of `element` is its exclusive canonical
+ * form under `scope` (the bindings rendered once its start tag is written):
+ * plain content whose elements all use one binding that is already rendered.
+ */
+function contentIsCanonical(element: TreeElement, scope: RenderedScope): boolean {
+  return element.plainContent && (element.contentPrefix === null || scope.get(element.contentPrefix) === element.contentNamespace);
 }
 
 /** Whether an element without attributes (hence without declarations) needs no binding its output ancestors have not rendered. */

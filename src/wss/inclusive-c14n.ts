@@ -42,6 +42,7 @@ import {
   escapeText,
   NotCanonicalizable,
   refusedNode,
+  sourceSpans,
   TEXT_NODE,
   textOf,
   XML_NAMESPACE,
@@ -111,9 +112,23 @@ class InclusiveWriter extends ChunkedWriter {
 
   element(element: C14nElement, isApex: boolean): void {
     const name = element.tagName;
+    // Below the apex, an element without attributes renders no declaration: its plain source is canonical.
+    const source = sourceSpans(element);
+    if (source && !isApex && source.plainTags && source.plainContent) {
+      this.writeSource(source, source.start, source.end);
+      return;
+    }
     // Most elements carry no attributes, hence nothing to declare or sort.
     const undo = !isApex && element.attributes.length === 0 ? undefined : this.startTag(element, isApex);
     if (!undo) this.write(`<${name}>`);
+    if (source && source.endTagStart >= 0 && source.plainContent) this.writeSource(source, source.startTagEnd, source.endTagStart);
+    else this.children(element);
+    this.write(`</${name}>`);
+    // Restore the bindings of the output parent, latest change first.
+    if (undo) for (let i = undo.length - 2; i >= 0; i -= 2) this.rendered.set(undo[i]!, undo[i + 1]!);
+  }
+
+  private children(element: C14nElement): void {
     for (let child: C14nNode | null = element.firstChild; child; child = child.nextSibling) {
       switch (child.nodeType) {
         case ELEMENT_NODE:
@@ -129,9 +144,6 @@ class InclusiveWriter extends ChunkedWriter {
           throw refusedNode(child);
       }
     }
-    this.write(`</${name}>`);
-    // Restore the bindings of the output parent, latest change first.
-    if (undo) for (let i = undo.length - 2; i >= 0; i -= 2) this.rendered.set(undo[i]!, undo[i + 1]!);
   }
 
   /** Writes the start tag; returns the undo list [prefix, previous value, ...] of the bindings it rendered. */

@@ -14,6 +14,8 @@ export const HIGH_SURROGATE = 6;
 /** Tab or line feed in an attribute value (normalized to a space). */
 export const WS = 7;
 export const QUOTE = 8;
+/** `>` in text: legal, but canonical XML writes it as `&gt;` (so the source is not canonical there). */
+export const GT = 9;
 
 /** Text content: `<` ends it, `&` starts a reference, `]` may start a forbidden `]]>`. */
 export const TEXT_CLASS = new Uint8Array(0x10000);
@@ -33,6 +35,7 @@ for (const table of [TEXT_CLASS, ATTRIBUTE_CLASS, DATA_CLASS]) {
 TEXT_CLASS[0x3c] = LT;
 TEXT_CLASS[0x26] = AMP;
 TEXT_CLASS[0x5d] = BRACKET;
+TEXT_CLASS[0x3e] = GT;
 ATTRIBUTE_CLASS[0x3c] = LT;
 ATTRIBUTE_CLASS[0x26] = AMP;
 ATTRIBUTE_CLASS[0x9] = WS;

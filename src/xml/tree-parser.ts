@@ -35,7 +35,7 @@ const TEXT_CLASS = classes.TEXT_CLASS;
 const ATTRIBUTE_CLASS = classes.ATTRIBUTE_CLASS;
 const DATA_CLASS = classes.DATA_CLASS;
 const NAME_CLASS = classes.NAME_CLASS;
-const { ILLEGAL, CR, LT, AMP, BRACKET, HIGH_SURROGATE, WS, QUOTE, NAME_START, NAME_CHAR, COLON, NAME_HIGH_SURROGATE, isXmlWhitespace } = classes;
+const { ILLEGAL, CR, LT, AMP, BRACKET, GT, HIGH_SURROGATE, WS, QUOTE, NAME_START, NAME_CHAR, COLON, NAME_HIGH_SURROGATE, isXmlWhitespace } = classes;
 const { TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, EMPTY_ATTRIBUTES, appendChildNode, TreeAttribute, TreeAttributeList, TreeCharacterData, TreeDocument, TreeElement } = tree;
 const isXmlChar = characters.isXmlChar;
 const isUriReference = uris.isUriReference;
@@ -71,6 +71,8 @@ const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
   ["quot", '"'],
   ["apos", "'"],
 ]);
+/** The characters whose predefined-entity reference is also their canonical form (`&amp;`, `&lt;`, `&gt;`). */
+const CANONICAL_REFERENCES = new Set(["&", "<", ">"]);
 const UNQUALIFIED_ID_NAMES = new Set(["Id", "ID", "id"]);
 
 /** Parses `text` (already decoded) into a tree, or says why it is not acceptable XML. */
@@ -305,6 +307,8 @@ class TreeBuilder {
 
     if (selfClosing) {
       element.end = pos;
+      // Canonical XML writes `<a></a>`: the parent's source content is not canonical.
+      if (this.depth > 0) (this.parent as Element).plainContent = false;
       this.nsTop = mark;
     } else {
       if (++this.depth > this.limits.maxXmlDepth) fail(`nesting deeper than ${this.limits.maxXmlDepth}`);
@@ -400,6 +404,8 @@ class TreeBuilder {
     let pos = from;
     let segment = from;
     let value = "";
+    /** Whether the source of this text is its canonical form (see TreeElement.plainContent). */
+    let canonical = true;
     for (;;) {
       if (pos >= length) break;
       const c = text.charCodeAt(pos);
@@ -411,19 +417,27 @@ class TreeBuilder {
       if (kind === LT) break;
       if (kind === AMP) {
         value += text.slice(segment, pos);
+        // `&amp;`, `&lt;`, `&gt;` are canonical as written; `&quot;`, `&apos;` and character references are not.
+        if (text.charCodeAt(pos + 1) === C_HASH) canonical = false;
         pos = this.reference(pos);
         value += this.referenced;
+        if (!CANONICAL_REFERENCES.has(this.referenced)) canonical = false;
         segment = pos;
       } else if (kind === CR) {
+        canonical = false;
         value += text.slice(segment, pos) + "\n";
         pos += text.charCodeAt(pos + 1) === 0x0a ? 2 : 1;
         segment = pos;
+      } else if (kind === GT) {
+        canonical = false;
+        pos++;
       } else if (kind === BRACKET) {
         if (text.charCodeAt(pos + 1) === 0x5d && text.charCodeAt(pos + 2) === C_GT) fail("']]>' is not allowed in text");
         pos++;
       } else pos = this.checkCharacter(pos, kind);
     }
     const data = segment === from ? text.slice(from, pos) : value + text.slice(segment, pos);
+    if (!canonical) (this.parent as Element).plainContent = false;
     appendChildNode(this.parent, new TreeCharacterData(this.document, TEXT_NODE, data, from));
     return pos;
   }
@@ -473,9 +487,12 @@ class TreeBuilder {
     pos = this.skipWhitespace(pos);
     if (text.charCodeAt(pos) !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${name.slice(0, 64)}`);
     element.end = pos + 1;
+    element.endTagStart = from;
+    element.plainTags = element.attributes.length === 0 && element.startTagEnd - element.start === name.length + 2 && pos + 1 - from === name.length + 3;
     this.nsTop = this.nsMarks[this.depth]!;
     this.depth--;
     this.parent = element.parentNode!;
+    if (this.depth > 0) noteClosedChild(this.parent as Element, element);
     return pos + 1;
   }
 
@@ -486,6 +503,7 @@ class TreeBuilder {
     if (dashes < 0) fail("unterminated comment");
     if (text.charCodeAt(dashes + 2) !== C_GT) fail(`comment is not well-formed at position ${from}`);
     const data = this.data(from + 4, dashes);
+    if (this.depth > 0) (this.parent as Element).plainContent = false;
     appendChildNode(this.parent, new TreeCharacterData(this.document, COMMENT_NODE, data, from));
     return dashes + 3;
   }
@@ -495,6 +513,7 @@ class TreeBuilder {
     const end = this.text.indexOf("]]>", from + 9);
     if (end < 0) fail("unterminated CDATA section");
     const data = this.data(from + 9, end);
+    (this.parent as Element).plainContent = false;
     appendChildNode(this.parent, new TreeCharacterData(this.document, CDATA_SECTION_NODE, data, from));
     return end + 3;
   }
@@ -559,6 +578,29 @@ class TreeBuilder {
       if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) pos++;
       else return pos;
     }
+  }
+}
+
+/**
+ * Records on `parent` what its child `element`, just closed, means for the
+ * canonical form of the parent's content (see TreeElement.plainContent).
+ */
+function noteClosedChild(parent: Element, element: Element): void {
+  if (!parent.plainContent) return;
+  if (!element.plainTags || !element.plainContent) {
+    parent.plainContent = false;
+    return;
+  }
+  mergeContentNamespace(parent, element.prefix ?? "", element.namespaceURI ?? "");
+  if (element.contentPrefix !== null) mergeContentNamespace(parent, element.contentPrefix, element.contentNamespace);
+}
+
+function mergeContentNamespace(parent: Element, prefix: string, namespace: string): void {
+  if (parent.contentPrefix === null) {
+    parent.contentPrefix = prefix;
+    parent.contentNamespace = namespace;
+  } else if (parent.contentPrefix !== prefix || parent.contentNamespace !== namespace) {
+    parent.plainContent = false;
   }
 }
 

@@ -117,6 +117,26 @@ export class TreeElement implements Element {
   lastChild: ChildNode | null;
   /** Offset just after the end tag's `>` (or the `/>`), set when the element closes. */
   end: number;
+  /** Offset of the end tag's `<` (-1 for an empty-element tag), set when the element closes. */
+  endTagStart: number;
+  /**
+   * Whether the element's tags are already in canonical form in the source:
+   * no attributes (hence no namespace declaration), written exactly as
+   * `<name>` and `</name>` (not as `<name/>`, no white space). Set when it closes.
+   */
+  plainTags: boolean;
+  /**
+   * Whether everything between the tags is already canonical in the source
+   * (`c14n-source.ts`): only plain-tagged elements whose descendants all use
+   * one prefix bound to one namespace (`contentPrefix`, `contentNamespace`),
+   * and text without a CR, a raw `>` or a reference other than `&amp;`,
+   * `&lt;`, `&gt;`; no comment, CDATA section or empty-element tag.
+   */
+  plainContent: boolean;
+  /** The prefix ("" for none) of every element inside, or null when there is none; meaningful when `plainContent`. */
+  contentPrefix: string | null;
+  /** The namespace ("" for none) those elements are in. */
+  contentNamespace: string;
 
   constructor(
     readonly ownerDocument: TreeDocument,
@@ -137,6 +157,11 @@ export class TreeElement implements Element {
     this.firstChild = null;
     this.lastChild = null;
     this.end = -1;
+    this.endTagStart = -1;
+    this.plainTags = false;
+    this.plainContent = true;
+    this.contentPrefix = null;
+    this.contentNamespace = "";
   }
 
   get nodeName(): string {
