@@ -206,7 +206,8 @@ export function verifyWithXmlsec1(envelope: string, certPem: string): Xmlsec1Ver
   });
 }
 
-function xmlsec1IdAttributes(soapNamespace: string): string[] {
+/** The `--id-attr` options that register the wsu:Id / Id attributes xmlsec1 must resolve (Body, Timestamp, tokens). */
+export function xmlsec1IdAttributes(soapNamespace: string): string[] {
   return [
     "--id-attr:Id", `${soapNamespace}:Body`,
     "--id-attr:Id", `${NS.wsu}:Timestamp`,
