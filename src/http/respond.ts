@@ -45,13 +45,13 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
     const response: GatewayResponse = ctx.state.response ?? { kind: "http-error", status: 404, message: "no such endpoint" };
     await settleReplay(ctx.state, response, services);
     // A client that left before its answer (its body never complete, or gone while the request ran) is sent nothing.
-    const delivered = response.kind !== "client-closed" && ctx.writable;
-    if (!delivered && response.kind !== "client-closed") {
+    const delivered = response.kind !== "connection-closed" && ctx.writable;
+    if (!delivered && response.kind !== "connection-closed") {
       ctx.state.audit.reason = `${ctx.state.audit.reason ? `${ctx.state.audit.reason}; ` : ""}client closed the connection before its answer (${describeUnsent(response)})`;
     }
-    writeResponse(ctx, delivered ? response : { kind: "client-closed" });
+    writeResponse(ctx, delivered ? response : { kind: "connection-closed" });
     ctx.set("X-Request-Id", requestId);
-    logAudit(ctx.state, services, delivered ? ctx.status : undefined, response);
+    logAudit(ctx.state, services, delivered ? ctx.status : response.kind === "connection-closed" ? response.sentByNode : undefined, response);
   };
 }
 
@@ -64,7 +64,7 @@ function describeUnsent(response: GatewayResponse): string {
     case "http-error":
     case "document":
       return `${response.status} not sent`;
-    case "client-closed":
+    case "connection-closed":
       return "nothing to send";
     default: {
       const unreachable: never = response;
@@ -129,7 +129,7 @@ export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, respo
       ctx.type = response.contentType;
       ctx.body = response.body;
       return;
-    case "client-closed":
+    case "connection-closed":
       // Nothing can be sent; the connection is gone or going (ends it if Node has not yet).
       ctx.respond = false;
       ctx.res.destroy();
@@ -151,7 +151,8 @@ function logAudit(state: RequestState, services: GatewayServices, status: number
   const audit = state.audit;
   if (status !== undefined) audit.status = status;
   audit.latencyMs = Number(process.hrtime.bigint() - state.startedAt) / 1e6;
-  audit.outcome = status === undefined ? "client-closed" : response.kind === "soap-fault" ? "fault" : response.kind === "http-error" ? "http-error" : "ok";
+  audit.outcome =
+    status === undefined ? "client-closed" : response.kind === "soap-fault" ? "fault" : response.kind === "http-error" || response.kind === "connection-closed" ? "http-error" : "ok";
   if (response.kind === "soap-fault") audit.fault = response.fault.id;
   recordRequestMetrics(services.metrics, audit);
   const refusal = status === undefined ? undefined : refusalEntry(state, status, response, services.clock.now());

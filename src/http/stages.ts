@@ -117,9 +117,9 @@ export const readBodyStage = stage(async (ctx, services) => {
       ctx.state.audit.reason = "over limits.max_inflight_body_bytes while the body was read";
       // The rest of the body is not read: the connection closes once the 503 is out.
       return overloadedResponse(ctx, { Connection: "close" });
-    case "client-closed":
-      ctx.state.audit.reason = `client closed the connection after ${result.receivedBytes} bytes of its body`;
-      return { kind: "client-closed" };
+    case "connection-closed":
+      ctx.state.audit.reason = result.reason;
+      return { kind: "connection-closed", ...(result.sentByNode ? { sentByNode: result.sentByNode } : {}) };
     default: {
       const unreachable: never = result;
       return unreachable;

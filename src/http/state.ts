@@ -13,6 +13,7 @@ import type { ColumnAccess } from "../operations/index.js";
 import type { AuditRecord } from "../observability/audit.js";
 import type { ClientView } from "./forwarded.js";
 import type { AdmissionSlot } from "../pipeline/admission.js";
+import type { NodeAnswer } from "../pipeline/read-body.js";
 
 export type Route =
   | { readonly kind: "soap"; readonly table: TableDef }
@@ -33,8 +34,13 @@ export type GatewayResponse =
       /** e.g. `Connection: close` when the rest of the body is not read. */
       readonly headers?: Readonly<Record<string, string>>;
     }
-  /** The client closed the connection before the request could be answered: nothing is sent, the audit says so. */
-  | { readonly kind: "client-closed" }
+  /**
+   * The connection is closed before the request could be answered: the
+   * client closed it (it was sent nothing), or Node's HTTP parser refused the
+   * body and answered `sentByNode` itself. Nothing more is sent; the audit
+   * records what the client got.
+   */
+  | { readonly kind: "connection-closed"; readonly sentByNode?: NodeAnswer }
   | {
       readonly kind: "http-error";
       readonly status: HttpErrorStatus;

@@ -30,8 +30,15 @@ export type ReadBodyResult =
   | { readonly kind: "stop"; readonly response: GatewayResponse }
   /** The chunked body took the bytes in flight past `limits.max_inflight_body_bytes` as it was read: 503, nothing read further. */
   | { readonly kind: "over-inflight-limit" }
-  /** The client closed the connection before its body had arrived: nothing can be answered. */
-  | { readonly kind: "client-closed"; readonly receivedBytes: number };
+  /**
+   * The connection closed before the body had arrived: the client closed it
+   * (nothing was sent), or Node's HTTP parser refused the body's framing and
+   * answered `sentByNode` itself before closing it. Nothing more can be sent.
+   */
+  | { readonly kind: "connection-closed"; readonly reason: string; readonly sentByNode?: NodeAnswer };
+
+/** What Node's HTTP server answers itself to a body it cannot parse (when nothing was written on the connection before). */
+export type NodeAnswer = 400 | 413;
 
 /**
  * How long a body may take to arrive once the gateway starts reading it. Past
@@ -76,7 +83,11 @@ export async function readSoapBody(request: IncomingMessage, options: ReadBodyOp
     case "over-inflight-limit":
       return { kind: "over-inflight-limit" };
     case "client-closed":
-      return { kind: "client-closed", receivedBytes: read.receivedBytes };
+      return { kind: "connection-closed", reason: `client closed the connection after ${read.receivedBytes} bytes of its body` };
+    case "malformed-http": {
+      const answered = read.sentByNode === undefined ? "nothing sent" : `Node's HTTP parser answered ${read.sentByNode}`;
+      return { kind: "connection-closed", reason: `malformed HTTP body (${read.code}): ${answered}, connection closed`, ...(read.sentByNode ? { sentByNode: read.sentByNode } : {}) };
+    }
     default: {
       const unreachable: never = read;
       return unreachable;
@@ -90,7 +101,8 @@ type BytesRead =
   | { readonly kind: "timed-out" }
   | { readonly kind: "length-mismatch" }
   | { readonly kind: "over-inflight-limit" }
-  | { readonly kind: "client-closed"; readonly receivedBytes: number };
+  | { readonly kind: "client-closed"; readonly receivedBytes: number }
+  | { readonly kind: "malformed-http"; readonly code: string; readonly sentByNode: NodeAnswer | undefined };
 
 /**
  * Reads the body as it streams in, each chunk counted before it is kept. On
@@ -100,6 +112,8 @@ type BytesRead =
 function readBytes(request: IncomingMessage, maxBodyBytes: number, timeoutMs: number, countChunk: ((bytes: number) => boolean) | undefined): Promise<BytesRead> {
   const declared = request.headers["content-length"] === undefined ? undefined : Number(request.headers["content-length"]);
   if (declared !== undefined && declared > maxBodyBytes) return Promise.resolve({ kind: "too-large", midStream: false });
+  // Node answers a body it cannot parse only on a connection where nothing was written yet (src: http server's socketOnError).
+  const nothingWrittenBefore = request.socket.bytesWritten === 0;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -123,12 +137,28 @@ function readBytes(request: IncomingMessage, maxBodyBytes: number, timeoutMs: nu
       if (declared !== undefined && received !== declared) return finish({ kind: "length-mismatch" });
       finish({ kind: "complete", body: Buffer.concat(chunks, received) });
     };
-    // 'close' (or 'error': the socket was reset) before 'end': the client went away mid-body.
-    const onClose = () => finish({ kind: "client-closed", receivedBytes: received });
+    // 'close' (or 'error': the socket was reset) before 'end': the client went away mid-body, or
+    // Node's HTTP parser refused the body (bad chunked framing) and closed the connection.
+    const onClose = () => {
+      const code = httpParseErrorCode(request);
+      if (code === undefined) return finish({ kind: "client-closed", receivedBytes: received });
+      finish({ kind: "malformed-http", code, sentByNode: nothingWrittenBefore ? (code === "HPE_CHUNK_EXTENSIONS_OVERFLOW" ? 413 : 400) : undefined });
+    };
     const timer = setTimeout(() => finish({ kind: "timed-out" }), timeoutMs);
     request.on("data", onData);
     request.on("end", onEnd);
     request.on("close", onClose);
     request.on("error", onClose);
   });
+}
+
+/**
+ * The HTTP parser error (`HPE_…`) the connection was destroyed with, if any.
+ * `HPE_INVALID_EOF_STATE` is the client's end of the connection mid-body: the
+ * client closed it, and Node's 400 (if any) went to a closed connection.
+ */
+function httpParseErrorCode(request: IncomingMessage): string | undefined {
+  const errored = (request.socket as { errored?: unknown }).errored;
+  const code = typeof errored === "object" && errored !== null ? (errored as { code?: unknown }).code : undefined;
+  return typeof code === "string" && code.startsWith("HPE_") && code !== "HPE_INVALID_EOF_STATE" ? code : undefined;
 }

@@ -236,7 +236,7 @@ describe("a client that closes the connection before its body has arrived", () =
       gateways.push(gateway);
       await sendAndDestroy(gateway, bytes(insert("CLOSED", 500)));
       const [audit] = await untilAuditLines(gateway, 1);
-      assert.equal(audit?.outcome, "client-closed");
+      assert.equal(audit?.outcome, "client-closed", String(audit?.reason));
       assert.equal("status" in audit!, false, "no status: the client was sent nothing");
       assert.match(String(audit?.reason), /^client closed the connection after \d+ bytes of its body$/);
       await untilReleased(gateway);
@@ -247,4 +247,27 @@ describe("a client that closes the connection before its body has arrived", () =
       assert.deepEqual(gateway.rows("incident"), []);
     });
   }
+});
+
+describe("a chunked body whose framing Node's HTTP parser refuses", () => {
+  test("the client gets Node's own 400 and the connection closes; the audit line and the metrics record that 400 (not client-closed); nothing written", async () => {
+    const gateway = await startTestGateway();
+    gateways.push(gateway);
+    const request = chunkedInsert("BAD-FRAMING");
+    const connection = await RawConnection.open(gateway.url);
+    connection.send(Buffer.concat([request.head, request.chunk(request.body.subarray(0, 50)), Buffer.from("not-a-chunk-size\r\n")]));
+    const response = await connection.nextResponse();
+    assert.equal(response?.status, 400);
+    assert.equal(response?.headers.connection, "close");
+    const [audit] = await untilAuditLines(gateway, 1);
+    assert.equal(audit?.outcome, "http-error");
+    assert.equal(audit?.status, 400);
+    assert.equal(audit?.reason, "malformed HTTP body (HPE_INVALID_CHUNK_SIZE): Node's HTTP parser answered 400, connection closed");
+    await untilReleased(gateway);
+    const text = await metricsOf(gateway);
+    assert.equal(value(text, "wss_gateway_requests_total", { outcome: "http-error", fault: "", status: "400" }), 1);
+    assert.equal(value(text, "wss_gateway_requests_total", { outcome: "client-closed", fault: "", status: "" }), 0);
+    assert.deepEqual(gateway.rows("incident"), []);
+    connection.close();
+  });
 });
