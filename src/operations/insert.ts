@@ -1,24 +1,25 @@
 /** insert and insertMultiple: new records, all in one transaction. */
 import { clientFault, SoapFault } from "../soap/faults.js";
-import type { StoredValue } from "../store/types.js";
-import { parseAssignments, recordItems, type Assignments } from "./records.js";
+import { RecordBatchReader } from "./record-batch.js";
 import { requestChildren } from "./request-elements.js";
 import type { OperationRequest, OperationResponse, ResponseItem } from "./types.js";
-import { formatDatetime, newSysId } from "./values.js";
+import { formatDatetime } from "./values.js";
 
 export async function runInsert(req: OperationRequest): Promise<OperationResponse> {
-  const assignments = parseAssignments(requestChildren(req.element, req.table), req);
-  const [items] = await insertRecords(req, [assignments]);
-  return { items: items ?? [] };
+  const reader = new RecordBatchReader(req);
+  reader.read(req.element);
+  await insertRecords(req, reader);
+  return { items: reader.responseItems(0) };
 }
 
 export async function runInsertMultiple(req: OperationRequest): Promise<OperationResponse> {
   const records = requestChildren(req.element, req.table);
   if (records.length === 0) throw clientFault("insertMultiple needs at least one record");
-  const parsed = records.map((record, index) => {
+  const reader = new RecordBatchReader(req);
+  records.forEach((record, index) => {
     if (record.name !== "record") throw clientFault("insertMultiple accepts only record elements");
     try {
-      return parseAssignments(requestChildren(record.element, req.table), req);
+      reader.read(record.element);
     } catch (error) {
       if (error instanceof SoapFault && error.id === "badRequest") {
         throw clientFault(`Record ${index + 1}: ${error.params.detail ?? ""}`);
@@ -26,27 +27,16 @@ export async function runInsertMultiple(req: OperationRequest): Promise<Operatio
       throw error;
     }
   });
-  const results = await insertRecords(req, parsed);
-  return { items: results.map((children) => ({ name: "insertResponse", children })) };
+  await insertRecords(req, reader);
+  const items: ResponseItem[] = new Array(reader.recordCount);
+  for (let record = 0; record < reader.recordCount; record++) {
+    items[record] = { name: "insertResponse", children: reader.responseItems(record) };
+  }
+  return { items };
 }
 
-/** Inserts every record or none; answers each record's response items. */
-async function insertRecords(req: OperationRequest, records: readonly Assignments[]): Promise<ResponseItem[][]> {
-  const now = formatDatetime(req.clock.now());
-  return req.store.transaction(async (tx) => {
-    const results: ResponseItem[][] = [];
-    for (const assignments of records) {
-      const row = new Map<string, StoredValue>([
-        ["sys_id", newSysId()],
-        ["sys_created_on", now],
-        ["sys_created_by", req.sessionUser],
-        ["sys_updated_on", now],
-        ["sys_updated_by", req.sessionUser],
-      ]);
-      for (const [name, { value }] of assignments) row.set(name, value);
-      await tx.insert(req.table, row);
-      results.push(recordItems(req.table, row, req.access));
-    }
-    return results;
-  });
+/** Inserts every record read, or none: every value was checked before the transaction starts. */
+async function insertRecords(req: OperationRequest, reader: RecordBatchReader): Promise<void> {
+  const batch = reader.finish(formatDatetime(req.clock.now()), req.sessionUser);
+  await req.store.transaction((tx) => tx.insertBatch(req.table, batch));
 }

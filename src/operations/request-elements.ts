@@ -22,17 +22,27 @@ export interface RequestChild {
 
 /** The element children of `parent`, namespace-checked; stray non-blank text is refused. */
 export function requestChildren(parent: Element, table: TableDef): RequestChild[] {
-  const tableNs = tableNamespace(table.name);
   const children: RequestChild[] = [];
-  for (const node of nodesOf(parent)) {
+  scanRequestChildren(parent, tableNamespace(table.name), (name, element) => {
+    children.push({ name, element });
+  });
+  return children;
+}
+
+/**
+ * `requestChildren` without the array: calls `onChild` with each element
+ * child's local name, in order, once every child has been checked (so a
+ * fault names the first offending child whatever `onChild` does).
+ * `tableNs` is `tableNamespace(table.name)`.
+ */
+export function scanRequestChildren(parent: Element, tableNs: string, onChild: (name: string, element: Element) => void): void {
+  for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
     if (node.nodeType === ELEMENT_NODE) {
       const element = node as Element;
-      const name = element.localName ?? element.nodeName;
       const namespace = element.namespaceURI;
       if (namespace !== null && namespace !== "" && namespace !== tableNs) {
-        throw clientFault(`Element ${quoteClientText(name)} is in an unexpected namespace`);
+        throw clientFault(`Element ${quoteClientText(element.localName ?? element.nodeName)} is in an unexpected namespace`);
       }
-      children.push({ name, element });
     } else if (isText(node)) {
       if ((node.nodeValue ?? "").trim() !== "") {
         throw clientFault(`Unexpected text in ${quoteClientText(parent.localName ?? parent.nodeName)}`);
@@ -41,7 +51,12 @@ export function requestChildren(parent: Element, table: TableDef): RequestChild[
       throw clientFault(`Unexpected content in ${quoteClientText(parent.localName ?? parent.nodeName)}`);
     }
   }
-  return children;
+  for (let node = parent.firstChild; node !== null; node = node.nextSibling) {
+    if (node.nodeType === ELEMENT_NODE) {
+      const element = node as Element;
+      onChild(element.localName ?? element.nodeName, element);
+    }
+  }
 }
 
 /**
@@ -49,17 +64,22 @@ export function requestChildren(parent: Element, table: TableDef): RequestChild[
  * when the element says `xsi:nil="true"` (and is then empty).
  */
 export function childText(child: RequestChild): string | null {
-  const nil = child.element.getAttributeNS(NS.xsi, "nil");
+  return elementText(child.element, child.name);
+}
+
+/** `childText` of the element `element`, whose local name is `name`. */
+export function elementText(element: Element, name: string): string | null {
   let text = "";
-  for (const node of nodesOf(child.element)) {
+  for (let node = element.firstChild; node !== null; node = node.nextSibling) {
     if (node.nodeType === ELEMENT_NODE) {
-      throw clientFault(`Field ${quoteClientText(child.name)} must contain text only`);
+      throw clientFault(`Field ${quoteClientText(name)} must contain text only`);
     }
     if (isText(node)) text += node.nodeValue ?? "";
-    else if (!isIgnorable(node)) throw clientFault(`Field ${quoteClientText(child.name)} must contain text only`);
+    else if (!isIgnorable(node)) throw clientFault(`Field ${quoteClientText(name)} must contain text only`);
   }
+  const nil = element.getAttributeNS(NS.xsi, "nil");
   if (nil === "true" || nil === "1") {
-    if (text !== "") throw clientFault(`Field ${quoteClientText(child.name)} is nil but has content`);
+    if (text !== "") throw clientFault(`Field ${quoteClientText(name)} is nil but has content`);
     return null;
   }
   return text;
@@ -72,10 +92,6 @@ export function refuseRepeats(children: readonly RequestChild[]): void {
     if (seen.has(child.name)) throw clientFault(`Field ${quoteClientText(child.name)} is given more than once`);
     seen.add(child.name);
   }
-}
-
-function* nodesOf(parent: Element): Generator<Node> {
-  for (let node = parent.firstChild; node !== null; node = node.nextSibling) yield node;
 }
 
 function isText(node: Node): boolean {

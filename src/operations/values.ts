@@ -4,7 +4,6 @@
  * filter, goes through `parseColumnValue`, so types and lengths are checked
  * in one place.
  */
-import { randomBytes } from "node:crypto";
 import type { ColumnDef } from "../config/types.js";
 import { clientFault } from "../soap/faults.js";
 import type { PresentValue, StoredValue } from "../store/types.js";
@@ -73,10 +72,6 @@ export function formatNumber(value: number): string {
 /** The canonical stored form of an instant: UTC `YYYY-MM-DD HH:MM:SS`. */
 export function formatDatetime(instant: Date): string {
   return instant.toISOString().slice(0, 19).replace("T", " ");
-}
-
-export function newSysId(): string {
-  return randomBytes(16).toString("hex");
 }
 
 const SYS_ID = /^[0-9a-f]{32}$/;

@@ -11,6 +11,7 @@ import {
   type Filter,
   type Measure,
   type PresentValue,
+  type RecordBatch,
   type Row,
   type SelectQuery,
   type StoredValue,
@@ -61,6 +62,53 @@ export function insertSql(table: TableDef, row: Row, dialect: SqlDialect): SqlSt
     text: `INSERT INTO ${quoteIdentifier(table.name)} (${names.join(", ")}) VALUES (${placeholders.join(", ")})`,
     params: params.values,
   };
+}
+
+/**
+ * `INSERT … VALUES (…), (…)` for `rowCount` records naming `columns`, with
+ * one placeholder per value, record after record (see `encodeBatchValues`).
+ */
+export function insertRowsSql(table: TableDef, columns: readonly string[], rowCount: number, dialect: SqlDialect): string {
+  if (columns.length === 0 || rowCount < 1) throw new Error("insert without columns or rows");
+  const names = columns.map((name) => quoteIdentifier(requireColumn(table, name).name));
+  const rows: string[] = [];
+  let position = 0;
+  for (let row = 0; row < rowCount; row++) {
+    const placeholders: string[] = [];
+    for (let column = 0; column < columns.length; column++) placeholders.push(dialect.placeholder(++position));
+    rows.push(`(${placeholders.join(", ")})`);
+  }
+  return `INSERT INTO ${quoteIdentifier(table.name)} (${names.join(", ")}) VALUES ${rows.join(", ")}`;
+}
+
+/**
+ * Encodes the batch's values of records `[fromRow, toRow)` into `into`
+ * (bound parameters in `insertRowsSql` order), from index 0; returns `into`.
+ */
+export function encodeBatchValues(
+  types: readonly ColumnType[],
+  batch: RecordBatch,
+  fromRow: number,
+  toRow: number,
+  dialect: SqlDialect,
+  into: unknown[],
+): unknown[] {
+  const width = types.length;
+  const values = batch.values;
+  let out = 0;
+  for (let index = fromRow * width, end = toRow * width; index < end; index++) {
+    const value = values[index]!;
+    into[out++] = value === null ? null : dialect.encode(types[index % width]!, value);
+  }
+  return into;
+}
+
+/** The column types of a batch's columns, checked against the table; refuses a ragged batch. */
+export function batchColumnTypes(table: TableDef, batch: RecordBatch): ColumnType[] {
+  if (batch.columns.length === 0 || batch.values.length % batch.columns.length !== 0) {
+    throw new Error(`insert batch of ${batch.values.length} values for ${batch.columns.length} columns`);
+  }
+  return batch.columns.map((name) => requireColumn(table, name).type);
 }
 
 /** Selects every column of the table, in `tableColumns()` order. */

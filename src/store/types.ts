@@ -72,9 +72,21 @@ export interface AggregateRow {
   readonly values: readonly StoredValue[];
 }
 
+/**
+ * New records that all name the same columns: `values` holds one value per
+ * column for each record, record after record, so its length is a multiple
+ * of `columns.length`. A column not named is left empty (NULL), as in `insert`.
+ */
+export interface RecordBatch {
+  readonly columns: readonly string[];
+  readonly values: readonly StoredValue[];
+}
+
 /** The work of one transaction. Invalid once the transaction has ended. */
 export interface StoreTransaction {
   insert(table: TableDef, row: Row): Promise<void>;
+  /** Inserts every record of the batch, as that many `insert`s would (and as part of this transaction). */
+  insertBatch(table: TableDef, batch: RecordBatch): Promise<void>;
   select(table: TableDef, query: SelectQuery): Promise<Row[]>;
   count(table: TableDef, filter: Filter): Promise<number>;
   /** Sets `values` on every matching record; returns how many matched. */

@@ -9,6 +9,8 @@ import pg from "pg";
 import { openStore } from "../../src/store/open.js";
 import { assertClientFault, countRows, flat, INCIDENT, openTestStore, records, tableDef, type TestStore } from "../helpers/table-fixture.js";
 import { serverUrl } from "../helpers/servers.js";
+import { batchSysId, INCIDENT_COLUMNS, incidentBatch } from "../helpers/record-batch.js";
+import { POSTGRES_BATCH_PARAMETERS } from "../../src/store/postgres.js";
 
 const server = serverUrl("WSS_TEST_POSTGRES_URL");
 const databaseName = `wss_store_test_${process.pid}`;
@@ -159,5 +161,58 @@ describe("PostgreSQL store", { skip: "skip" in server ? server.skip : false }, (
     release();
     await assert.rejects(writer, { message: "writer gives up" });
     assert.equal(await countRows(t.store), before);
+  });
+
+  describe("batches of records span several INSERT statements, in one transaction", () => {
+    const perStatement = Math.floor(POSTGRES_BATCH_PARAMETERS / INCIDENT_COLUMNS.length);
+    const count = 2 * perStatement + 5; // two full statements and a short last one
+    const removeBatch = () => t.store.transaction((tx) => tx.delete(INCIDENT, { kind: "text", column: "number", match: "startsWith", text: "B" }));
+    const countBatch = () => t.store.transaction((tx) => tx.count(INCIDENT, { kind: "text", column: "number", match: "startsWith", text: "B" }));
+    after(async () => {
+      await removeBatch();
+    });
+
+    test(`${count} records (statements of ${perStatement}) → every record stored once, with its values in their types`, async () => {
+      await removeBatch();
+      await t.store.transaction((tx) => tx.insertBatch(INCIDENT, incidentBatch(count)));
+      assert.equal(await countBatch(), count);
+      for (const index of [0, perStatement - 1, perStatement, count - 1]) {
+        const [row] = await t.store.transaction((tx) =>
+          tx.select(INCIDENT, { filter: { kind: "compare", column: "sys_id", op: "=", value: batchSysId(index) }, orderBy: [], offset: 0, limit: 1 }),
+        );
+        assert.deepEqual(
+          ["number", "short_description", "priority", "cost", "active"].map((name) => row!.get(name)),
+          [`B${index}`, index % 3 === 0 ? null : `d'"${index}\\`, index, index % 3 === 0 ? null : index / 4, index % 2 === 0],
+        );
+      }
+    });
+
+    test("the last record, in the last statement, repeats the first one's sys_id → the batch fails and none of its records remains", async () => {
+      await removeBatch();
+      await assert.rejects(
+        t.store.transaction((tx) => tx.insertBatch(INCIDENT, incidentBatch(count, { lastRepeatsFirst: true }))),
+        (error: unknown) => (error as { code?: string }).code === "23505",
+      );
+      assert.equal(await countBatch(), 0);
+    });
+
+    test("insertMultiple whose last record the server refuses (a trigger) → nothing of it written", async () => {
+      await removeBatch();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(
+          `CREATE FUNCTION refuse_last() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.number = 'BLAST' THEN RAISE EXCEPTION 'refused by trigger'; END IF; RETURN NEW; END $$`,
+        );
+        await client.query(`CREATE TRIGGER refuse_last BEFORE INSERT ON incident FOR EACH ROW EXECUTE FUNCTION refuse_last()`);
+        const inner = Array.from({ length: count - 1 }, (_, index) => `<record><number>B${index}</number></record>`).join("");
+        await assert.rejects(t.run(`<insertMultiple>${inner}<record><number>BLAST</number></record></insertMultiple>`), /refused by trigger/);
+        assert.equal(await countBatch(), 0);
+      } finally {
+        await client.query("DROP TRIGGER IF EXISTS refuse_last ON incident");
+        await client.query("DROP FUNCTION IF EXISTS refuse_last()");
+        await client.end();
+      }
+    });
   });
 });

@@ -8,6 +8,7 @@ import { openStore } from "../../src/store/open.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import type { Row, Store, StoreTransaction } from "../../src/store/types.js";
 import { INCIDENT, tableDef } from "../helpers/table-fixture.js";
+import { batchSysId, incidentBatch } from "../helpers/record-batch.js";
 
 let dir: string;
 before(() => {
@@ -224,6 +225,60 @@ describe("transactions", () => {
       other.close();
       await owner.close();
     }
+  });
+});
+
+describe("insertBatch", () => {
+  test("a batch of 3,000 records → every record stored once, with its values in their types", async () => {
+    await withStore(freshPath(), async (store) => {
+      await store.transaction((tx) => tx.insertBatch(INCIDENT, incidentBatch(3000)));
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" })), 3000);
+      const [last] = await store.transaction((tx) =>
+        tx.select(INCIDENT, { filter: { kind: "compare", column: "sys_id", op: "=", value: batchSysId(2999) }, orderBy: [], offset: 0, limit: 1 }),
+      );
+      assert.deepEqual(
+        ["number", "short_description", "priority", "cost", "active", "opened_at"].map((name) => last!.get(name)),
+        ["B2999", `d'"2999\\`, 2999, 749.75, false, "2024-05-01 10:00:00"],
+      );
+      const [first] = await store.transaction((tx) =>
+        tx.select(INCIDENT, { filter: { kind: "compare", column: "number", op: "=", value: "B0" }, orderBy: [], offset: 0, limit: 1 }),
+      );
+      assert.deepEqual([first!.get("short_description"), first!.get("cost"), first!.get("active")], [null, null, true]);
+    });
+  });
+
+  test("a batch whose last record repeats the first one's sys_id → the transaction fails and none of its records remains", async () => {
+    await withStore(freshPath(), async (store) => {
+      await assert.rejects(
+        store.transaction((tx) => tx.insertBatch(INCIDENT, incidentBatch(3000, { lastRepeatsFirst: true }))),
+        (error: unknown) => (error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY",
+      );
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" })), 0);
+      await store.transaction((tx) => tx.insertBatch(INCIDENT, incidentBatch(5)));
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" })), 5, "the store works on after the failed batch");
+    });
+  });
+
+  test("a ragged batch (values not a multiple of the columns) is refused before anything is written", async () => {
+    await withStore(freshPath(), async (store) => {
+      const { columns, values } = incidentBatch(2);
+      await assert.rejects(store.transaction((tx) => tx.insertBatch(INCIDENT, { columns, values: values.slice(0, -1) })), {
+        message: `insert batch of ${values.length - 1} values for ${columns.length} columns`,
+      });
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" })), 0);
+    });
+  });
+
+  test("a column added while the store is open (configuration reload) is written and read by the next requests", async () => {
+    await withStore(freshPath(), async (store) => {
+      await store.transaction((tx) => tx.insertBatch(INCIDENT, incidentBatch(2)));
+      await store.transaction((tx) => tx.select(INCIDENT, { filter: { kind: "all" }, orderBy: [], offset: 0, limit: 10 }));
+      const wider = tableDef("incident", [...INCIDENT.columns.values(), { name: "category", type: "string", maxLength: undefined }]);
+      await store.ensureTables([wider]);
+      await store.transaction((tx) => tx.insert(wider, record(99, { category: "network" })));
+      const rows = await store.transaction((tx) => tx.select(wider, { filter: { kind: "all" }, orderBy: [], offset: 0, limit: 10 }));
+      assert.deepEqual(rows.map((row) => row.get("category")), [null, null, "network"]);
+    });
   });
 });
 

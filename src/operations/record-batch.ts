@@ -1,0 +1,156 @@
+/**
+ * The records of insert and insertMultiple, read from the request tree
+ * straight into one flat batch for the store (`RecordBatch`: every column of
+ * the table, record after record), and their response items. A record is
+ * checked exactly as `parseAssignments` checks an insert's children, in the
+ * same order, so every fault is the same; what differs is the cost per
+ * record: column lookups, field-ACL answers and the readable response
+ * columns are worked out once per request, not once per record or value.
+ */
+import { randomBytes } from "node:crypto";
+import type { ColumnDef, TableDef } from "../config/types.js";
+import { clientFault, SoapFault } from "../soap/faults.js";
+import { isSystemColumn, tableColumns, type RecordBatch, type StoredValue } from "../store/types.js";
+import type { Element } from "../xml/tree.js";
+import { tableNamespace } from "../xml/ns.js";
+import { isReadable, type ColumnAccess } from "./access.js";
+import { unknownField } from "./query-request.js";
+import { responseColumns } from "./records.js";
+import { elementText, refuseRepeats, scanRequestChildren, type RequestChild } from "./request-elements.js";
+import type { ResponseItem } from "./types.js";
+import { formatStoredValue, parseColumnValue, quoteClientText } from "./values.js";
+
+const UNKNOWN = 0;
+const ALLOWED = 1;
+const REFUSED = 2;
+
+export class RecordBatchReader {
+  /** The batch's columns: every column of the table, configured ones first (`tableColumns`). */
+  private readonly columns: readonly ColumnDef[];
+  private readonly slots = new Map<string, number>();
+  private readonly system: boolean[];
+  private readonly tableNs: string;
+  /** Field-ACL answers per column, asked on first use. */
+  private readonly writable: Uint8Array;
+  private readonly values: StoredValue[] = [];
+  /** 1 where the request (or the gateway, for system columns) set the value: the response echoes those. */
+  private readonly given: number[] = [];
+  /** The record that last set each column (repeat detection without a Set per record). */
+  private readonly setBy: Int32Array;
+  private readonly names: string[] = [];
+  private readonly elements: Element[] = [];
+  private records = 0;
+
+  constructor(
+    private readonly context: { readonly operation: string; readonly table: TableDef; readonly access: ColumnAccess },
+  ) {
+    this.columns = tableColumns(context.table);
+    this.columns.forEach((column, slot) => this.slots.set(column.name, slot));
+    this.system = this.columns.map((column) => isSystemColumn(column.name));
+    this.tableNs = tableNamespace(context.table.name);
+    this.writable = new Uint8Array(this.columns.length);
+    this.setBy = new Int32Array(this.columns.length).fill(-1);
+  }
+
+  get recordCount(): number {
+    return this.records;
+  }
+
+  /**
+   * Reads one record from the column-value children of `element` (an
+   * insert, or a `record` of insertMultiple): known, non-system, given once,
+   * well-typed, writable by the caller. Throws the client fault of the first
+   * problem, as `parseAssignments(requestChildren(element))` does.
+   */
+  read(element: Element): void {
+    const { names, elements } = this;
+    let count = 0;
+    scanRequestChildren(element, this.tableNs, (name, child) => {
+      names[count] = name;
+      elements[count++] = child;
+    });
+    this.refuseRepeats(count);
+    const width = this.columns.length;
+    const base = this.values.length;
+    for (let slot = 0; slot < width; slot++) {
+      this.values.push(null);
+      this.given.push(this.system[slot] ? 1 : 0);
+    }
+    let refused = false;
+    for (let index = 0; index < count; index++) {
+      const name = names[index]!;
+      const slot = this.slots.get(name);
+      if (slot === undefined) throw unknownField(name, this.context.table);
+      const column = this.columns[slot]!;
+      if (this.system[slot]) throw clientFault(`Field '${column.name}' is a system field and cannot be set`);
+      const text = elementText(elements[index]!, name);
+      this.values[base + slot] = text === null ? null : parseColumnValue(column, text);
+      this.given[base + slot] = 1;
+      if (!this.canWrite(slot)) refused = true;
+    }
+    if (refused) throw new SoapFault("insufficientRights", { operation: this.context.operation, table: this.context.table.name });
+    this.records++;
+  }
+
+  /** The records read, with their system columns set: a fresh sys_id each, created/updated now by `user`. */
+  finish(now: string, user: string): RecordBatch {
+    const width = this.columns.length;
+    const sysIds = randomBytes(16 * this.records).toString("hex");
+    const system: Record<string, (record: number) => StoredValue> = {
+      sys_id: (record) => sysIds.slice(32 * record, 32 * record + 32),
+      sys_created_on: () => now,
+      sys_created_by: () => user,
+      sys_updated_on: () => now,
+      sys_updated_by: () => user,
+    };
+    this.columns.forEach((column, slot) => {
+      if (!this.system[slot]) return;
+      const valueOf = system[column.name];
+      if (valueOf === undefined) throw new Error(`no value for system column ${column.name}`);
+      for (let record = 0; record < this.records; record++) this.values[record * width + slot] = valueOf(record);
+    });
+    return { columns: this.columns.map((column) => column.name), values: this.values };
+  }
+
+  /** The readable columns of record `record` (0-based) that were set, as response items (`recordItems` order). */
+  responseItems(record: number): ResponseItem[] {
+    const base = record * this.columns.length;
+    const items: ResponseItem[] = [];
+    for (const { slot, name } of this.readableColumns()) {
+      if (this.given[base + slot] === 1) items.push({ name, value: formatStoredValue(this.values[base + slot] ?? null) });
+    }
+    return items;
+  }
+
+  private readable: { slot: number; name: string }[] | undefined;
+
+  private readableColumns(): { slot: number; name: string }[] {
+    this.readable ??= responseColumns(this.context.table)
+      .filter((column) => isReadable(this.context.access, column.name))
+      .map((column) => ({ slot: this.slots.get(column.name)!, name: column.name }));
+    return this.readable;
+  }
+
+  private canWrite(slot: number): boolean {
+    if (this.writable[slot] === UNKNOWN) {
+      this.writable[slot] = this.context.access.canWrite(this.columns[slot]!.name) ? ALLOWED : REFUSED;
+    }
+    return this.writable[slot] === ALLOWED;
+  }
+
+  /** `refuseRepeats` over the record's children: by column, or by name when a name is no column. */
+  private refuseRepeats(count: number): void {
+    const record = this.records;
+    for (let index = 0; index < count; index++) {
+      const slot = this.slots.get(this.names[index]!);
+      if (slot === undefined) {
+        const children: RequestChild[] = [];
+        for (let i = 0; i < count; i++) children.push({ name: this.names[i]!, element: this.elements[i]! });
+        refuseRepeats(children);
+        return;
+      }
+      if (this.setBy[slot] === record) throw clientFault(`Field ${quoteClientText(this.names[index]!)} is given more than once`);
+      this.setBy[slot] = record;
+    }
+  }
+}
