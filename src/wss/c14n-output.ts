@@ -36,6 +36,8 @@ export interface C14nElement extends C14nNode {
 
 export interface CanonicalSink {
   write(chunk: string): void;
+  /** Bytes of the request that are already canonical (UTF-8); without it they come to `write` as text. */
+  writeBytes?(chunk: Uint8Array): void;
 }
 
 /** A namespace binding in scope at the apex, declared on one of its ancestors. */
@@ -96,7 +98,9 @@ export class ChunkedWriter {
   writeSource(element: TreeElement, from: number, to: number): void {
     if (to <= from) return;
     this.flush();
-    this.sink.write(element.ownerDocument.text.slice(from, to));
+    const document = element.ownerDocument;
+    if (document.asciiSource && this.sink.writeBytes) this.sink.writeBytes(document.asciiSource.subarray(from, to));
+    else this.sink.write(document.text.slice(from, to));
   }
 }
 

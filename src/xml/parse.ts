@@ -10,6 +10,7 @@
  * depth, element and attribute counts, ...), then an illegal character,
  * then the parser's own. That costs the extra scans on refusals only.
  */
+import { isAscii, isUtf8 } from "node:buffer";
 import { scanXmlLimits, type XmlLimits } from "./limits-scan.js";
 import { parseTree } from "./tree-parser.js";
 import type { TreeDocument } from "./tree.js";
@@ -23,19 +24,18 @@ export interface XmlParser {
   parse(bytes: Buffer | string, limits: XmlLimits): ParseResult;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const BYTE_ORDER_MARK = 0xfeff;
 const DECLARED_ENCODING = /^<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._-]+)["']/;
 
 export function decodeUtf8Xml(bytes: Buffer | string): { kind: "text"; text: string } | { kind: "refused"; reason: string } {
   let text: string;
   if (typeof bytes === "string") text = bytes;
-  else {
-    try {
-      text = utf8.decode(bytes);
-    } catch {
-      return { kind: "refused", reason: "body is not valid UTF-8" };
-    }
-  }
+  // Validation and decoding are native and vectorized (TextDecoder's fatal mode was ~20% of a 1 MB request).
+  else if (isAscii(bytes)) text = bytes.toString("latin1");
+  else if (isUtf8(bytes)) {
+    text = bytes.toString("utf8");
+    if (text.charCodeAt(0) === BYTE_ORDER_MARK) text = text.slice(1);
+  } else return { kind: "refused", reason: "body is not valid UTF-8" };
   const declared = DECLARED_ENCODING.exec(text)?.[1];
   if (declared !== undefined && !/^utf-?8$/i.test(declared)) {
     return { kind: "refused", reason: `unsupported XML encoding ${declared.slice(0, 20)}` };
@@ -49,7 +49,10 @@ class TreeParser implements XmlParser {
     if (decoded.kind === "refused") return decoded;
     const { text } = decoded;
     const tree = parseTree(text, limits);
-    if (tree.kind === "parsed") return { kind: "parsed", document: tree.document, text };
+    if (tree.kind === "parsed") {
+      if (typeof bytes !== "string" && bytes.length === text.length) tree.document.asciiSource = bytes;
+      return { kind: "parsed", document: tree.document, text };
+    }
     const scan = scanXmlLimits(text, limits);
     if (scan.kind === "refused") return scan;
     const illegal = findIllegalXmlCharacter(text);

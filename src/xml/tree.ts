@@ -291,6 +291,12 @@ export class TreeDocument implements Document {
   /** The number of elements. */
   elementCount = 0;
 
+  /**
+   * The request's bytes when they are all ASCII, so that offsets into `text`
+   * are offsets into them too (canonical parts are then hashed from the bytes).
+   */
+  asciiSource: Uint8Array | undefined = undefined;
+
   /** `text` is the decoded source the offsets of the nodes refer to. */
   constructor(readonly text: string) {}
 

@@ -12,8 +12,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DOMParser } from "@xmldom/xmldom";
 import fc from "fast-check";
-import { C14N_ALGORITHMS, canonicalize, type C14nAlgorithm, type C14nElement } from "../../src/wss/c14n.js";
+import { C14N_ALGORITHMS, canonicalize, canonicalizeTo, type C14nAlgorithm, type C14nElement } from "../../src/wss/c14n.js";
 import { ChunkedWriter } from "../../src/wss/c14n-output.js";
+import { xmlParser } from "../../src/xml/parse.js";
 import { parseTree } from "../../src/xml/tree-parser.js";
 import { ELEMENT_NODE, type TreeElement } from "../../src/xml/tree.js";
 import { libxml2Canonical } from "../helpers/libxml2-c14n.js";
@@ -178,5 +179,29 @@ test("source spans: libxml2 agrees on documents hashed from the source", { skip:
     const counted = countingSourceSpans(() => [canonical(target, C14N_ALGORITHMS.inclusive10, []), canonical(target, C14N_ALGORITHMS.inclusive11, []), canonical(target, C14N_ALGORITHMS.exclusive, [])]);
     assert.ok(counted.spans >= 3, `the shortcut was taken for ${xml}`);
     assert.deepEqual(counted.result, [expected.inclusive10, expected.inclusive11, expected.exclusive], xml);
+  }
+});
+
+test("source spans: an all-ASCII request's canonical parts are handed over as its own bytes, with the same digest input", () => {
+  const records = Array.from({ length: 20 }, (_, i) => `<record><n>${i}</n><d>a &amp; b</d></record>`).join("");
+  const xml = `<e:Envelope xmlns:e="urn:env"><e:Body Id="b"><op xmlns="urn:op">${records}</op></e:Body></e:Envelope>`;
+  for (const [source, ascii] of [[xml, true], [xml.replace("a &amp; b", "é &amp; b"), false]] as const) {
+    const parsed = xmlParser.parse(Buffer.from(source, "utf8"), LIMITS);
+    assert.equal(parsed.kind, "parsed");
+    if (parsed.kind !== "parsed") return;
+    assert.equal(parsed.document.asciiSource !== undefined, ascii);
+    const body = parsed.document.documentElement!.firstChild as TreeElement;
+    const pieces: Buffer[] = [];
+    let byteChunks = 0;
+    const result = canonicalizeTo(body, C14N_ALGORITHMS.exclusive, [], {
+      write: (chunk) => pieces.push(Buffer.from(chunk, "utf8")),
+      writeBytes: (chunk) => {
+        byteChunks++;
+        pieces.push(Buffer.from(chunk));
+      },
+    });
+    assert.equal(result.kind, "written");
+    assert.equal(byteChunks > 0, ascii);
+    assert.equal(Buffer.concat(pieces).toString("utf8"), canonical(domRoot(source).firstChild as C14nElement, C14N_ALGORITHMS.exclusive, []));
   }
 });

@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { xmlParser } from "../../src/xml/parse.js";
 import { parseTree } from "../../src/xml/tree-parser.js";
 import type { TreeDocument, TreeElement } from "../../src/xml/tree.js";
 
@@ -160,5 +161,30 @@ describe("limits, enforced while building (the same counts as the pre-scan)", ()
   test("attributes, namespace declarations included: 4 pass, 5 are refused", () => {
     assert.equal(reason('<a xmlns:p="urn:p" b="1" c="2" d="3"/>'), "parsed");
     assert.equal(reason('<a xmlns:p="urn:p" b="1" c="2" d="3" e="4"/>'), "more than 4 attributes on one element");
+  });
+});
+
+describe("request bytes", () => {
+  const parseBytes = (bytes: Buffer) => xmlParser.parse(bytes, LIMITS);
+
+  test("UTF-8 with a byte order mark: the mark is dropped and the encoding declaration still read", () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const accepted = parseBytes(Buffer.concat([bom, Buffer.from('<?xml version="1.0" encoding="UTF-8"?><a>é</a>')]));
+    assert.equal(accepted.kind, "parsed");
+    if (accepted.kind === "parsed") assert.equal(accepted.text.charCodeAt(0), 0x3c);
+    assert.deepEqual(parseBytes(Buffer.concat([bom, Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a/>')])), { kind: "refused", reason: "unsupported XML encoding ISO-8859-1" });
+  });
+
+  test("bytes that are not UTF-8 (a lone continuation byte, an overlong form, a surrogate) are refused", () => {
+    for (const bad of [[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
+      assert.deepEqual(parseBytes(Buffer.concat([Buffer.from("<a>"), Buffer.from(bad), Buffer.from("</a>")])), { kind: "refused", reason: "body is not valid UTF-8" });
+    }
+  });
+
+  test("all-ASCII bytes are kept beside the text (offsets agree); other bytes are not", () => {
+    const ascii = parseBytes(Buffer.from("<a>x</a>"));
+    const other = parseBytes(Buffer.from("<a>é</a>"));
+    assert.ok(ascii.kind === "parsed" && ascii.document.asciiSource !== undefined);
+    assert.ok(other.kind === "parsed" && other.document.asciiSource === undefined);
   });
 });

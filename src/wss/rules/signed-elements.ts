@@ -81,7 +81,10 @@ export function verifyDigests(references: readonly ResolvedReference[], onDigest
       // The canonical form is streamed into the hash: a large Body is never one string.
       const hash = createHash(reference.digest.hash);
       onDigest?.(reference.id);
-      const canonical = canonicalizeTo(element, reference.transforms.c14n, reference.prefixList, { write: (chunk) => hash.update(chunk, "utf8") });
+      const canonical = canonicalizeTo(element, reference.transforms.c14n, reference.prefixList, {
+        write: (chunk) => hash.update(chunk, "utf8"),
+        writeBytes: (chunk) => hash.update(chunk),
+      });
       if (canonical.kind === "unsupported") return invalid(canonical.reason);
       entry = { reference, digest: hash.digest() };
       computed.set(element, entry);
