@@ -86,11 +86,26 @@ export function parseSysId(text: string | undefined): string {
   return trimmed;
 }
 
+/** `max_length` counts characters (code points): never more than UTF-16 units, so only a longer text is counted. */
 function parseStringValue(column: ColumnDef, text: string): string {
-  if (column.maxLength !== undefined && [...text].length > column.maxLength) {
+  if (column.maxLength !== undefined && text.length > column.maxLength && codePointCount(text) > column.maxLength) {
     throw clientFault(`Value for field '${column.name}' is longer than ${column.maxLength} characters`);
   }
   return text;
+}
+
+function codePointCount(text: string): number {
+  let count = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    // A high surrogate followed by a low one is one code point.
+    if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) index++;
+    }
+    count++;
+  }
+  return count;
 }
 
 function invalid(column: ColumnDef, text: string): Error {

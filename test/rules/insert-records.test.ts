@@ -14,6 +14,7 @@ import { ALLOW_ALL_COLUMNS } from "../../src/operations/index.js";
 import { parseAssignments, recordItems } from "../../src/operations/records.js";
 import { requestChildren } from "../../src/operations/request-elements.js";
 import { SoapFault } from "../../src/soap/faults.js";
+import { parseColumnValue } from "../../src/operations/values.js";
 import type { StoredValue } from "../../src/store/types.js";
 import { countRows, flat, INCIDENT, openTestStore, records, type TestStore } from "../helpers/table-fixture.js";
 import { operationElement } from "../helpers/dom.js";
@@ -194,5 +195,19 @@ describe("large batches", () => {
       message: "Record 2500: Invalid integer value for field 'priority': 'high'",
     });
     assert.equal(await countRows(t.store), 0);
+  });
+});
+
+describe("max_length counts characters (code points)", () => {
+  test("any text (surrogate pairs, lone surrogates included) is refused exactly when it has more code points than max_length", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom("a", "é", "😀", "\ud800", "\udc00", "中"), maxLength: 14 }), fc.integer({ min: 0, max: 12 }), (text, maxLength) => {
+        const column = { name: "title", type: "string" as const, maxLength };
+        const tooLong = [...text].length > maxLength;
+        if (tooLong) assert.throws(() => parseColumnValue(column, text), { message: `Value for field 'title' is longer than ${maxLength} characters` });
+        else assert.equal(parseColumnValue(column, text), text);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
