@@ -20,8 +20,8 @@
  *   rss      peak RSS (VmHWM) of one `serve` process while `--rss-requests`
  *            signed 1 MB requests arrive at once, each on its own connection.
  *
- * `--store-sync full,normal` (the default) measures single and workers with
- * each SQLite `synchronous` level: full is `serve`'s default (one fsync of
+ * `--store-sync full,normal` measures single and workers with each SQLite
+ * `synchronous` level (default: full only): full is `serve`'s default (one fsync of
  * the WAL per commit, and better-sqlite3 waits for it on the event loop),
  * normal syncs at checkpoints only (durable across a process crash, not a
  * power loss). rss uses the first level.
@@ -32,9 +32,10 @@
  * bounded in requests and time. Run it under the bench lock:
  *
  *   flock /tmp/bench.lock npm run bench:e2e -- [--parts single,workers,rss] [--shapes element,text]
- *     [--sizes 6k,100k,1m] [--seconds 1.5] [--rounds 5] [--connections 4] [--gateway-cpu 1] [--client-cpu 0]
+ *     [--sizes 6k,100k,1m] [--seconds 1.5] [--rounds 5] [--connections 8] [--gateway-cpu 1] [--client-cpu 0]
  *     [--wss4j-warmup 15] [--settle 0.05] [--workers-connections 8] [--rss-requests 50] [--rss-shapes element,text]
- *     [--store-sync full,normal]
+ *     [--store-sync full|normal|full,normal]
+ *     [--gateway-profile DIR]  (the one-worker gateway writes a .cpuprofile there when it stops)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -48,7 +49,7 @@ import { BENCH_USER, ENVELOPE_SHAPES, makeKeys, makeShapedEnvelope, parseSize, w
 import { postSoap, sendAll } from "./http.js";
 import type { MeasureOptions, Throughput } from "./measure.js";
 import { restamper, type Restamper } from "./restamp.js";
-import { peakRssMb, servedCode, serveGateway, type ServedGateway } from "./serve.js";
+import { cpuSeconds, peakRssMb, servedCode, serveGateway, type ServedGateway } from "./serve.js";
 import { measureWss4j, wss4jMissing } from "./wss4j/wss4j.js";
 
 /** Issue 14's end-to-end targets, gateway/WSS4J, by shape and size label. */
@@ -69,7 +70,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "6k,100k,1m" },
     seconds: { type: "string", default: "1.5" },
     rounds: { type: "string", default: "5" },
-    connections: { type: "string", default: "4" },
+    connections: { type: "string", default: "8" },
     "gateway-cpu": { type: "string", default: "1" },
     "client-cpu": { type: "string", default: "0" },
     "wss4j-warmup": { type: "string", default: "15" },
@@ -79,10 +80,17 @@ const { values } = parseArgs({
     "rss-requests": { type: "string", default: "50" },
     "rss-size": { type: "string", default: "1m" },
     "rss-shapes": { type: "string", default: "element,text" },
-    "store-sync": { type: "string", default: "full,normal" },
+    "store-sync": { type: "string", default: "full" },
+    "gateway-profile": { type: "string" },
   },
   strict: true,
 });
+
+/** `--gateway-profile DIR`: the one-worker gateway writes a CPU profile there when it stops (node --cpu-prof). */
+function profileArgs(): string[] {
+  const dir = values["gateway-profile"];
+  return dir === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", dir];
+}
 
 type StoreSync = "full" | "normal";
 
@@ -97,6 +105,8 @@ interface Options extends MeasureOptions {
 
 interface Served extends Throughput {
   readonly p50Ms: number;
+  /** The gateway process's CPU time over the rounds' wall time (below 1: it waited for the disk, the client, or a CPU). */
+  readonly busy?: number;
 }
 
 async function main(): Promise<void> {
@@ -138,25 +148,26 @@ async function single(keys: BenchKeys, configDir: string, store: (name: string, 
   const cases = shapes.flatMap((shape) => sizes.map((size) => ({ shape, label: size.label, template: makeShapedEnvelope(keys, shape, `${shape} ${size.label}`, size.bytes) })));
   console.log(`\n## One worker (CPU ${gatewayCpu}) against WSS4J (CPU ${gatewayCpu}, after it), client on CPU ${values["client-cpu"]}; load average ${load()}`);
   for (const c of cases) console.log(`  ${c.template.label}: ${c.template.bytes.length} bytes, ${c.template.elements} elements`);
-  const references = cases.map((c) => {
-    const restamp = restamper(keys, c.template);
-    return { ...c, restamp, bytes: Buffer.from(restamp(), "utf8") };
-  });
+  const references = cases.map((c) => ({ ...c, restamp: restamper(keys, c.template), bytes: Buffer.alloc(0) }));
   const served = new Map<StoreSync, Served[]>();
   let wss4j: (Throughput | { skipped: string })[] | undefined;
   for (const sync of syncModes()) {
-    const gateway = await serveGateway(["--config", configDir, "--store", store("single", sync), "--replay-cache", "memory"], { cpu: gatewayCpu });
+    const gateway = await serveGateway(["--config", configDir, "--store", store("single", sync), "--replay-cache", "memory"], { cpu: gatewayCpu, nodeArgs: profileArgs() });
     try {
       if (wss4j === undefined) {
-        // The very bytes WSS4J verifies are first admitted by the gateway.
+        // The very bytes WSS4J verifies are first admitted by the gateway (stamped after its
+        // start: a Timestamp created before the replay cache's epoch is refused as expired).
         const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-        for (const reference of references) await postSoap(`${gateway.url}/incident.do?SOAP`, reference.bytes, AUTHORIZATION, agent);
+        for (const reference of references) {
+          reference.bytes = Buffer.from(reference.restamp(), "utf8");
+          await postSoap(`${gateway.url}/incident.do?SOAP`, reference.bytes, AUTHORIZATION, agent);
+        }
         agent.destroy();
         wss4j = runWss4j(keys, references.map((reference) => ({ ...reference.template, bytes: reference.bytes })), options, gatewayCpu);
       }
       const results: Served[] = [];
       for (const reference of references) {
-        results.push(await measureServed(gateway.url, reference.restamp, reference.bytes.length, options));
+        results.push(await measureServed(gateway.url, reference.restamp, reference.bytes.length, options, gateway.pid));
         console.error(`  measured ${reference.template.label} (synchronous=${sync})`);
       }
       served.set(sync, results);
@@ -164,19 +175,29 @@ async function single(keys: BenchKeys, configDir: string, store: (name: string, 
       await gateway.stop();
     }
   }
-  const rows: string[][] = [["per second (best / median)", ...references.map((r) => `${r.template.label} (${kilobytes(r.bytes.length)})`)]];
+  const rows: string[][] = [["per second (best / median)", ...references.map((r) => `${r.template.label} (${kilobytes(r.template.bytes.length)})`)]];
   for (const [sync, results] of served) {
     rows.push([`gateway end to end, 1 worker, ${options.connections} connections, SQLite synchronous=${sync}`, ...results.map(formatThroughput)]);
     rows.push([`  p50 latency (ms), synchronous=${sync}`, ...results.map((s) => s.p50Ms.toFixed(1))]);
+    rows.push([`  per CPU-second of the gateway process, synchronous=${sync}`, ...results.map((s) => (s.perCpuSecond === undefined ? "-" : format(s.perCpuSecond)))]);
+    rows.push([`  gateway CPU busy (CPU time / wall time), synchronous=${sync}`, ...results.map((s) => (s.busy === undefined ? "-" : `${Math.round(s.busy * 100)} %`))]);
   }
   rows.push(["Apache WSS4J 1.6 verify, same bytes", ...wss4j!.map((result) => ("skipped" in result ? `skipped (${result.skipped})` : formatThroughput(result)))]);
+  rows.push(["  per CPU-second of the JVM", ...wss4j!.map((result) => ("skipped" in result || result.perCpuSecond === undefined ? "-" : format(result.perCpuSecond)))]);
   for (const [sync, results] of served) {
-    const ratios = results.map((s, index) => {
-      const peer = wss4j![index]!;
-      return "skipped" in peer ? undefined : s.medianPerSecond / peer.medianPerSecond;
-    });
-    rows.push([`**ratio gateway / WSS4J (medians), synchronous=${sync}**`, ...ratios.map((ratio) => (ratio === undefined ? "-" : `${ratio.toFixed(2)}×`))]);
-    rows.push([`  target met (synchronous=${sync})`, ...references.map((r, index) => `${verdict(ratios[index], TARGETS[r.shape][r.label])} (≥ ${TARGETS[r.shape][r.label] ?? "?"}×)`)]);
+    const ratio = (pick: (t: Throughput) => number | undefined) =>
+      results.map((s, index) => {
+        const peer = wss4j![index]!;
+        const ours = pick(s);
+        const theirs = "skipped" in peer ? undefined : pick(peer);
+        return ours === undefined || theirs === undefined ? undefined : ours / theirs;
+      });
+    const wall = ratio((t) => t.medianPerSecond);
+    const cpu = ratio((t) => t.perCpuSecond);
+    rows.push([`**ratio gateway / WSS4J, wall-clock medians, synchronous=${sync}**`, ...wall.map(times)]);
+    rows.push([`  target met (wall-clock)`, ...references.map((r, index) => `${verdict(wall[index], TARGETS[r.shape][r.label])} (≥ ${TARGETS[r.shape][r.label] ?? "?"}×)`)]);
+    rows.push([`ratio per CPU-second, synchronous=${sync}`, ...cpu.map(times)]);
+    rows.push([`  target met (per CPU-second)`, ...references.map((r, index) => verdict(cpu[index], TARGETS[r.shape][r.label]))]);
   }
   printTable(rows);
   console.log(`load average after: ${load()}`);
@@ -288,45 +309,60 @@ function postAlone(gateway: ServedGateway, body: Buffer): Promise<{ status: numb
 // ------------------------------------------------------------ measurement
 
 /**
- * Requests/s through a served gateway: two warm-up batches (the second sized
- * for about one second), then `rounds` batches each sized for about
- * `seconds` at the last round's rate; every body is re-stamped before its
+ * Requests/s through a served gateway: two warm-up batches (one request per
+ * connection, then about one second's worth), then `rounds` batches each
+ * sized for about `seconds` at the last round's rate (one request per
+ * connection at least); every body is re-stamped before its
  * round starts, every answer must be 200 (postSoap rejects otherwise).
  */
-async function measureServed(url: string, copy: Restamper, bytes: number, options: Options): Promise<Served> {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+async function measureServed(url: string, copy: Restamper, bytes: number, options: Options, pid?: number): Promise<Served> {
   const latencies: number[] = [];
-  const post = async (body: Buffer) => {
-    const started = performance.now();
-    await postSoap(`${url}/incident.do?SOAP`, body, AUTHORIZATION, agent);
-    latencies.push(performance.now() - started);
-  };
-  const maxBatch = Math.max(3 * options.connections, Math.floor(MAX_ROUND_BYTES / bytes));
-  const batchFor = (seconds: number, rate: number) => Math.min(maxBatch, Math.max(3 * options.connections, Math.round(seconds * rate)));
-  const round = async (count: number): Promise<number> => {
-    const bodies = Array.from({ length: count }, () => Buffer.from(copy(), "utf8"));
-    const started = performance.now();
-    await sendAll(bodies, post, options.connections);
-    return (count * 1000) / (performance.now() - started);
-  };
-  try {
-    let rate = await round(2 * options.connections);
-    rate = await round(batchFor(options.warmupSeconds, rate));
-    latencies.length = 0;
-    const rates: number[] = [];
-    let iterations = 0;
-    for (let index = 0; index < options.rounds; index++) {
-      const count = batchFor(options.seconds, rate);
-      rate = await round(count);
-      rates.push(rate);
-      iterations += count;
+  const maxBatch = Math.max(options.connections, Math.floor(MAX_ROUND_BYTES / bytes));
+  const batchFor = (seconds: number, rate: number) => Math.min(maxBatch, Math.max(options.connections, Math.round(seconds * rate)));
+  const batch = (count: number) => Array.from({ length: count }, () => Buffer.from(copy(), "utf8"));
+  const round = async (bodies: readonly Buffer[]): Promise<number> => {
+    // Connections of this round only: one left idle while the next batch is stamped could be
+    // closed by the server's keep-alive timeout (5 s) just as it is reused.
+    const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
+    const post = async (body: Buffer) => {
+      const started = performance.now();
+      await postSoap(`${url}/incident.do?SOAP`, body, AUTHORIZATION, agent);
+      latencies.push(performance.now() - started);
+    };
+    try {
+      const started = performance.now();
+      await sendAll(bodies, post, options.connections);
+      return (bodies.length * 1000) / (performance.now() - started);
+    } finally {
+      agent.destroy();
     }
-    rates.sort((a, b) => a - b);
-    latencies.sort((a, b) => a - b);
-    return { bestPerSecond: rates.at(-1)!, medianPerSecond: rates[Math.floor(rates.length / 2)]!, iterations, p50Ms: latencies[Math.floor(latencies.length / 2)]! };
-  } finally {
-    agent.destroy();
+  };
+  let rate = await round(batch(options.connections));
+  rate = await round(batch(batchFor(options.warmupSeconds, rate)));
+  latencies.length = 0;
+  const rates: number[] = [];
+  let iterations = 0;
+  let cpu = 0;
+  let wall = 0;
+  for (let index = 0; index < options.rounds; index++) {
+    const count = batchFor(options.seconds, rate);
+    const bodies = batch(count);
+    const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+    rate = await round(bodies);
+    if (pid !== undefined) cpu += cpuSeconds(pid) - cpuBefore;
+    wall += count / rate;
+    rates.push(rate);
+    iterations += count;
   }
+  rates.sort((a, b) => a - b);
+  latencies.sort((a, b) => a - b);
+  return {
+    bestPerSecond: rates.at(-1)!,
+    medianPerSecond: rates[Math.floor(rates.length / 2)]!,
+    iterations,
+    p50Ms: latencies[Math.floor(latencies.length / 2)]!,
+    ...(cpu > 0 ? { perCpuSecond: iterations / cpu, busy: cpu / wall } : {}),
+  };
 }
 
 // ------------------------------------------------------------ helpers
@@ -343,6 +379,10 @@ function ownAffinity(): string {
 function setAffinity(cpus: string): void {
   const run = spawnSync("taskset", ["-a", "-c", "-p", cpus, String(process.pid)], { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`taskset -a -c -p ${cpus} failed: ${run.stderr}`);
+}
+
+function times(ratio: number | undefined): string {
+  return ratio === undefined ? "-" : `${ratio.toFixed(2)}×`;
 }
 
 function verdict(ratio: number | undefined, target: number | undefined): string {

@@ -11,6 +11,8 @@ export interface Throughput {
   readonly bestPerSecond: number;
   readonly medianPerSecond: number;
   readonly iterations: number;
+  /** Iterations per second of the measured process's CPU time (user + system, every thread), where known. */
+  readonly perCpuSecond?: number;
 }
 
 export interface MeasureOptions {

@@ -5,7 +5,7 @@
  * what an operator does). Its JSON log lines (one audit line per request)
  * are read until the "listening" line gives the URL, then discarded.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -26,8 +26,8 @@ export function servedCode(): string {
   return existsSync(`${ROOT}dist/cli/main.js`) ? "dist/ (compiled; must be current: npm run build)" : "src/ through tsx (no dist/)";
 }
 
-export async function serveGateway(args: readonly string[], options: { readonly cpu?: string; readonly workers?: number } = {}): Promise<ServedGateway> {
-  const node = [process.execPath, BIN, "serve", "--host", "127.0.0.1", "--port", "0", ...args];
+export async function serveGateway(args: readonly string[], options: { readonly cpu?: string; readonly workers?: number; readonly nodeArgs?: readonly string[] } = {}): Promise<ServedGateway> {
+  const node = [process.execPath, ...(options.nodeArgs ?? []), BIN, "serve", "--host", "127.0.0.1", "--port", "0", ...args];
   const [command, ...rest] = options.cpu === undefined ? node : ["taskset", "-c", options.cpu, ...node];
   const child = spawn(command!, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LOG_LEVEL: "info" } });
   const readyMessage = (options.workers ?? 1) > 1 ? "wss-gateway workers listening" : "wss-gateway listening";
@@ -80,4 +80,15 @@ export function peakRssMb(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!match) throw new Error(`no VmHWM for process ${pid}`);
   return Number(match[1]) / 1024;
+}
+
+let clockTicks: number | undefined;
+
+/** CPU time (user + system, every thread) a process has used so far, in seconds, from /proc/<pid>/stat. */
+export function cpuSeconds(pid: number): number {
+  clockTicks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }

@@ -68,10 +68,11 @@ export function measureWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[
         run.onNote?.(files.reduce((text, file, index) => text.replace(file, envelopes[index]!.label), line.slice(2)));
         continue;
       }
-      const [file, best, median, iterations] = line.trim().split(" ");
+      const [file, best, median, iterations, perCpuSecond] = line.trim().split(" ");
       const envelope = envelopes[files.indexOf(file!)];
       if (!envelope) throw new Error(`unexpected WSS4J bench output: ${line}`);
-      results.set(envelope, { bestPerSecond: Number(best), medianPerSecond: Number(median), iterations: Number(iterations) });
+      const cpu = Number(perCpuSecond);
+      results.set(envelope, { bestPerSecond: Number(best), medianPerSecond: Number(median), iterations: Number(iterations), ...(cpu > 0 ? { perCpuSecond: cpu } : {}) });
     }
     return results;
   } finally {
