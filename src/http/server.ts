@@ -23,7 +23,7 @@ import { ensureSchemaOrDefer } from "../store/deferred-schema.js";
 import { dependencyKind, type DependencyProbe } from "./readiness.js";
 import { createAdmissionControl } from "../pipeline/admission.js";
 import { BODY_READ_TIMEOUT_MS } from "../pipeline/read-body.js";
-import { createGatewayMetrics, recordReplayEpochMarkerAhead, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
+import { createGatewayMetrics, recordReplayEpochMarkerDistrusted, recordThrottleStoreUnavailable, type MetricsScope } from "../observability/metrics.js";
 import { createLogger } from "../observability/logger.js";
 import { logExpiringCertificates } from "../observability/certificate-expiry.js";
 import { readTlsMaterial, TlsCertificate } from "./tls-reload.js";
@@ -68,6 +68,12 @@ export interface GatewayOptions {
 }
 
 const CONFIG_WATCH_DEBOUNCE_MS = 200;
+const DISTRUSTED_MARKER_MESSAGES = {
+  ahead:
+    "replay cache epoch marker is ahead of this instance's clock beyond clock_skew_seconds (set by an instance whose clock runs ahead?): using this instance's now as the epoch; check NTP on every instance",
+  behind:
+    "replay cache epoch marker changed to a time before this instance read the previous one (set by an instance whose clock runs behind?): using this instance's now as the epoch; check NTP on every instance",
+} as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
@@ -118,13 +124,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }, options.metricsScope);
   const reporter = createDependencyReporter({ logger, metrics, clock });
   const rawReplayEpoch = await openReplayEpoch(replayCacheUrl, clock, {
-    onMarkerAhead: (event) => {
-      recordReplayEpochMarkerAhead(metrics);
-      if (!event.firstRead) return;
-      logger.error(
-        { marker: event.marker.toISOString(), now: event.now.toISOString(), clampedTo: event.clampedTo.toISOString() },
-        "replay cache epoch marker is ahead of this instance's clock beyond clock_skew_seconds (set by an instance whose clock runs ahead?): using this instance's now as the epoch; check NTP on every instance",
-      );
+    onDistrustedMarker: (event) => {
+      recordReplayEpochMarkerDistrusted(metrics, event.kind);
+      const fields = { marker: event.marker.toISOString(), epoch: event.now.toISOString(), ...(event.previousReadAt ? { previousReadAt: event.previousReadAt.toISOString() } : {}) };
+      logger.error(fields, DISTRUSTED_MARKER_MESSAGES[event.kind]);
     },
   });
   // Failures are reported where they happen and reach the pipeline as DependencyUnavailableError (503).

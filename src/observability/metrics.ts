@@ -97,7 +97,7 @@ export interface GatewayMetrics {
   readonly throttleStoreUnavailable: Counter<"operation">;
   readonly dependencyErrors: Counter<"dependency">;
   readonly admissionRefused: Counter<"limit">;
-  readonly replayEpochMarkerAhead: Counter;
+  readonly replayEpochMarkerDistrusted: Counter<"marker">;
   readonly shadowDecisions: Counter<"verdict" | "fault">;
   readonly shadowDecisionsByUser: Counter<"user" | "verdict" | "fault">;
   /** The `user` label for a basic user: itself for the first SHADOW_USER_LABEL_CAP names seen, "other" after. */
@@ -174,9 +174,10 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
     labelNames: ["limit"] as const,
     registers,
   });
-  const replayEpochMarkerAhead = new Counter({
-    name: "wss_gateway_replay_epoch_marker_ahead_total",
-    help: "Reads of the replay cache's epoch marker (Redis) found beyond this instance's now + clock_skew_seconds; the epoch was clamped to this instance's now when it first read that marker",
+  const replayEpochMarkerDistrusted = new Counter({
+    name: "wss_gateway_replay_epoch_marker_distrusted_total",
+    help: "Values of the replay cache's epoch marker (Redis) this instance distrusted, by marker (ahead: beyond its now + clock_skew_seconds; behind: changed to before its previous read): it used its own now as the epoch",
+    labelNames: ["marker"] as const,
     registers,
   });
   const shadowDecisions = new Counter({
@@ -198,7 +199,7 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
     labelledUsers.add(userName);
     return userName;
   };
-  zeroSeries({ requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, replayEpochMarkerAhead, shadowDecisions, shadowDecisionsByUser, shadowUserLabel });
+  zeroSeries({ requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, replayEpochMarkerDistrusted, shadowDecisions, shadowDecisionsByUser, shadowUserLabel });
   new Gauge({
     name: "wss_gateway_inflight_requests",
     help: "Requests admitted and not yet answered (against limits.max_concurrent_requests)",
@@ -282,7 +283,7 @@ export function createGatewayMetrics(sources: MetricSources, scope: MetricsScope
   });
   const merged = Registry.merge([processRegistry, registry]);
   const scrapeThisProcess = async (): Promise<MetricsScrape> => ({ kind: "metrics", contentType: merged.contentType, body: spellNaN(await merged.metrics()) });
-  const counters = { registry: merged, certificateVerifications, requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, replayEpochMarkerAhead, shadowDecisions, shadowDecisionsByUser, shadowUserLabel };
+  const counters = { registry: merged, certificateVerifications, requests, latency, throttled, credentialFailures, throttleStoreUnavailable, dependencyErrors, admissionRefused, replayEpochMarkerDistrusted, shadowDecisions, shadowDecisionsByUser, shadowUserLabel };
   switch (scope) {
     case "process":
       return { ...counters, scrape: scrapeThisProcess, close: () => {} };
@@ -321,7 +322,7 @@ function zeroSeries(metrics: Omit<GatewayMetrics, "registry" | "scrape" | "close
   for (const operation of ["check", "record"] as const) metrics.throttleStoreUnavailable.inc({ operation }, 0);
   for (const dependency of ["store", "replay_cache", "throttle_store"] as const) metrics.dependencyErrors.inc({ dependency }, 0);
   for (const limit of ["concurrent_requests", "inflight_body_bytes"] as const) metrics.admissionRefused.inc({ limit }, 0);
-  metrics.replayEpochMarkerAhead.inc(0);
+  for (const marker of ["ahead", "behind"] as const) metrics.replayEpochMarkerDistrusted.inc({ marker }, 0);
   metrics.shadowDecisions.inc({ verdict: "admitted", fault: "none" }, 0);
   for (const fault of new Set(Object.values(SHADOW_FAULT_IDS))) metrics.shadowDecisions.inc({ verdict: "refused", fault }, 0);
 }
@@ -335,8 +336,8 @@ export function recordDependencyError(metrics: GatewayMetrics, dependency: Depen
   metrics.dependencyErrors.inc({ dependency });
 }
 
-export function recordReplayEpochMarkerAhead(metrics: GatewayMetrics): void {
-  metrics.replayEpochMarkerAhead.inc();
+export function recordReplayEpochMarkerDistrusted(metrics: GatewayMetrics, marker: "ahead" | "behind"): void {
+  metrics.replayEpochMarkerDistrusted.inc({ marker });
 }
 
 export function recordAdmissionRefused(metrics: GatewayMetrics, limit: AdmissionLimit): void {

@@ -14,20 +14,26 @@
  *   the client sends a fresh one. A Redis that keeps its data
  *   (persistence) keeps the marker, and the epoch stays.
  *
- * A marker set by an instance whose clock runs ahead would make every
- * instance refuse every fresh message as expired until their clocks reach
- * it. So a marker beyond this instance's now + `clock_skew_seconds` is not
- * trusted: the epoch is clamped to this instance's now when it first read
- * that marker value (fixed for as long as the marker keeps that value, so it
- * does not jump forward again when the clock comes near the marker), logged
- * at error level and counted. That keeps the replay guarantee: the marker
- * was set after the cache forgot, and this instance read it later still, so
- * the clamped epoch is still after the moment the cache forgot — provided
- * this instance's own clock is right, which the replay window needs anyway
- * (an instance whose clock is behind by more than the skew accepts messages
- * whose entries have expired). The marker itself is not overwritten: an
- * instance with a clock behind would otherwise move every instance's epoch
- * back and re-open the window the epoch closes; clamping stays local.
+ * The marker holds the clock of whoever set it, so it is not trusted
+ * blindly (each case logged once per marker value at error level, and
+ * counted):
+ * - ahead: a marker beyond this instance's now + `clock_skew_seconds` (set by
+ *   an instance whose clock runs ahead) would make every instance refuse
+ *   every fresh message as expired until their clocks reach it;
+ * - behind: a marker that changed to a time more than the skew before this
+ *   instance last read the previous marker (set, after a flush, by an
+ *   instance whose clock runs behind) would let messages accepted before the
+ *   flush, and forgotten by it, be accepted again.
+ * Either way this instance uses its own now at that first read as the epoch,
+ * for as long as the marker keeps that value (so it does not jump forward
+ * when the clock comes near a marker ahead). That keeps the replay
+ * guarantee: the cache forgot before the marker was set, and this instance
+ * read it later still, so its now is after the moment the cache forgot —
+ * provided this instance's own clock is right, which the replay window needs
+ * anyway (an instance whose clock is behind by more than the skew accepts
+ * messages whose entries have expired). The marker itself is never
+ * overwritten: one instance with a wrong clock would then move every
+ * instance's epoch; the correction stays local.
  */
 import type { Redis } from "ioredis";
 import type { Clock } from "../clock.js";
@@ -41,24 +47,25 @@ const EPOCH_SCRIPT = `local v = redis.call("GET", KEYS[1]) if v then return v en
 export interface ReplayEpoch {
   /**
    * When the cache's memory began; rejects when the cache cannot answer (the
-   * caller answers 503). `clockSkewSeconds`: how far ahead of this
-   * instance's clock a marker may be before it is clamped (see above).
+   * caller answers 503). `clockSkewSeconds`: how far a marker may be off
+   * this instance's clock before it is distrusted (see above).
    */
   current(clockSkewSeconds: number): Promise<Date>;
   close(): Promise<void>;
 }
 
-/** A marker read beyond now + skew and clamped; `firstRead` is true once per marker value. */
-export interface MarkerAhead {
+/** A marker value distrusted (once per value): the epoch used instead is this instance's `now`. */
+export interface DistrustedMarker {
+  readonly kind: "ahead" | "behind";
   readonly marker: Date;
   readonly now: Date;
-  readonly clampedTo: Date;
-  readonly firstRead: boolean;
+  /** For "behind": when this instance read the previous marker. */
+  readonly previousReadAt?: Date;
 }
 
 export interface ReplayEpochOptions {
-  /** Called for each read of a marker ahead of now + skew (to log and count it). */
-  readonly onMarkerAhead?: (event: MarkerAhead) => void;
+  /** Called at the first read of each distrusted marker value (to log and count it). */
+  readonly onDistrustedMarker?: (event: DistrustedMarker) => void;
 }
 
 export async function openReplayEpoch(url: string, clock: Clock, options: ReplayEpochOptions = {}): Promise<ReplayEpoch> {
@@ -70,8 +77,10 @@ export async function openReplayEpoch(url: string, clock: Clock, options: Replay
 }
 
 class RedisReplayEpoch implements ReplayEpoch {
-  /** The marker value last found ahead, and the epoch used for it instead. */
-  private clamp: { readonly markerMs: number; readonly clampedToMs: number } | undefined;
+  /** The marker value last distrusted, and the epoch used for it instead. */
+  private distrusted: { readonly markerMs: number; readonly epochMs: number } | undefined;
+  /** The marker this instance read last, and when. */
+  private lastRead: { readonly markerMs: number; readonly atMs: number } | undefined;
 
   private constructor(
     private readonly redis: Redis,
@@ -88,27 +97,28 @@ class RedisReplayEpoch implements ReplayEpoch {
 
   async current(clockSkewSeconds: number): Promise<Date> {
     const nowMs = this.clock.now().getTime();
+    const previous = this.lastRead;
     const markerMs = await this.readOrSetMarker(nowMs);
-    if (this.clamp?.markerMs === markerMs) {
-      this.reportAhead(markerMs, nowMs, clockSkewSeconds, false);
-      return new Date(this.clamp.clampedToMs);
-    }
-    if (markerMs <= nowMs + clockSkewSeconds * 1000) return new Date(markerMs);
-    this.clamp = { markerMs, clampedToMs: nowMs };
-    this.reportAhead(markerMs, nowMs, clockSkewSeconds, true);
+    if (this.distrusted?.markerMs === markerMs) return new Date(this.distrusted.epochMs);
+    const skewMs = clockSkewSeconds * 1000;
+    const kind =
+      markerMs > nowMs + skewMs ? "ahead" : previous !== undefined && markerMs !== previous.markerMs && markerMs < previous.atMs - skewMs ? "behind" : undefined;
+    if (kind === undefined) return new Date(markerMs);
+    this.distrusted = { markerMs, epochMs: nowMs };
+    this.options.onDistrustedMarker?.({
+      kind,
+      marker: new Date(markerMs),
+      now: new Date(nowMs),
+      ...(kind === "behind" ? { previousReadAt: new Date(previous!.atMs) } : {}),
+    });
     return new Date(nowMs);
   }
 
   private async readOrSetMarker(nowMs: number): Promise<number> {
     const markerMs = Number(await this.redis.eval(EPOCH_SCRIPT, 1, EPOCH_KEY, String(nowMs)));
     if (!Number.isFinite(markerMs)) throw new Error(`${EPOCH_KEY} holds no time`);
+    this.lastRead = { markerMs, atMs: nowMs };
     return markerMs;
-  }
-
-  private reportAhead(markerMs: number, nowMs: number, clockSkewSeconds: number, firstRead: boolean): void {
-    // Once this instance's clock has come within the skew of the marker, it is no longer ahead (the clamp stays).
-    if (!firstRead && markerMs <= nowMs + clockSkewSeconds * 1000) return;
-    this.options.onMarkerAhead?.({ marker: new Date(markerMs), now: new Date(nowMs), clampedTo: new Date(this.clamp!.clampedToMs), firstRead });
   }
 
   async close(): Promise<void> {

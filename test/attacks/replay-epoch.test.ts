@@ -118,7 +118,7 @@ describe("Redis replay cache: the epoch marker key", () => {
 });
 
 describe("Redis replay cache: an epoch marker set by an instance whose clock runs ahead", () => {
-  test("is clamped to this instance's now (logged at error, counted), not trusted: fresh messages are accepted, a message accepted before Redis forgot is still refused as expired, the marker is not overwritten", async () => {
+  test("is distrusted: this instance's now is the epoch (logged at error, counted): fresh messages are accepted, a message accepted before Redis forgot is still refused as expired, the marker is not overwritten", async () => {
     const redis = await startOwnRedis();
     redises.push(redis);
     const start = Math.floor(Date.now() / 1000) * 1000;
@@ -155,11 +155,47 @@ describe("Redis replay cache: an epoch marker set by an instance whose clock run
     const errors = gateway.logLines().filter((line) => line.level === 50 && String(line.msg).startsWith("replay cache epoch marker is ahead"));
     assert.equal(errors.length, 1, "logged once per marker value");
     assert.equal(errors[0]!.marker, new Date(Number(marker)).toISOString());
-    assert.equal(errors[0]!.clampedTo, clampedTo, "the epoch is this instance's now when it first read the marker");
+    assert.equal(errors[0]!.epoch, clampedTo, "the epoch is this instance's now when it first read the marker");
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-    assert.ok((value(metrics, "wss_gateway_replay_epoch_marker_ahead_total") ?? 0) >= 2, "each read of the marker while it is ahead is counted");
-    assert.equal(value(await (await fetch(`${ahead.url}/metrics`)).text(), "wss_gateway_replay_epoch_marker_ahead_total"), 0);
+    assert.equal(value(metrics, "wss_gateway_replay_epoch_marker_distrusted_total", { marker: "ahead" }), 1, "counted once per marker value");
+    assert.equal(value(await (await fetch(`${ahead.url}/metrics`)).text(), "wss_gateway_replay_epoch_marker_distrusted_total", { marker: "ahead" }), 0);
     assert.deepEqual(gateway.rows("incident").map((row) => row.number).sort(), ["EPOCH-AHEAD-1", "EPOCH-AHEAD-2", "EPOCH-AHEAD-3"]);
+  });
+});
+
+describe("Redis replay cache: an epoch marker set after a flush by an instance whose clock runs behind", () => {
+  test("is distrusted: a message accepted before the flush is not accepted again (it would pass a marker 10 minutes early); fresh ones are accepted; logged at error, counted", async () => {
+    const redis = await startOwnRedis();
+    redises.push(redis);
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    const clock = new ManualClock(start); // this instance: right
+    const behindClock = new ManualClock(start - 600_000); // another instance: 10 minutes behind (clock_skew_seconds is 60)
+    const gateway = await startTestGateway({ configDir: resolve("policies"), clock, replayCache: redis.url });
+    gateways.push(gateway);
+    const accepted = signedAt(clock, "EPOCH-BEHIND-1");
+    assert.deepEqual(await send(gateway, accepted), { status: 200, fault: undefined });
+
+    clock.advanceSeconds(5);
+    behindClock.advanceSeconds(5);
+    assert.equal(redis.cli("FLUSHALL"), "OK"); // the cache forgets ...
+    // ... and the instance whose clock runs behind is the first to find the marker missing.
+    const behind = await startTestGateway({ configDir: resolve("policies"), clock: behindClock, replayCache: redis.url });
+    gateways.push(behind);
+    const marker = Number(redis.cli("GET", EPOCH_KEY));
+    assert.equal(marker, behindClock.now().getTime());
+    assert.ok(marker < start, "the marker is before the message's Created: trusted, it would let the message in again");
+
+    assert.deepEqual(await send(gateway, accepted), { status: 500, fault: "WS-Security message expired" }, "forgotten by the flush: not accepted again");
+    assert.deepEqual(await send(gateway, signedAt(clock, "EPOCH-BEHIND-2")), { status: 200, fault: undefined });
+    assert.equal(Number(redis.cli("GET", EPOCH_KEY)), marker, "the marker is not overwritten");
+
+    const errors = gateway.logLines().filter((line) => line.level === 50 && String(line.msg).startsWith("replay cache epoch marker changed to a time before"));
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]!.marker, new Date(marker).toISOString());
+    assert.equal(errors[0]!.epoch, clock.now().toISOString());
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    assert.equal(value(metrics, "wss_gateway_replay_epoch_marker_distrusted_total", { marker: "behind" }), 1);
+    assert.deepEqual(gateway.rows("incident").map((row) => row.number).sort(), ["EPOCH-BEHIND-1", "EPOCH-BEHIND-2"]);
   });
 });
 
