@@ -125,6 +125,16 @@ describe("every counter has its series at zero from start (an alert on increase(
       assert.equal(value(text, "wss_gateway_requests_total", { outcome: "http-error", fault: "", status }), 0, status);
     }
     assert.equal(value(text, "wss_gateway_request_duration_seconds_count", { outcome: "fault" }), 0);
+    assert.equal(value(text, "wss_gateway_requests_total", { outcome: "client-closed", fault: "", status: "" }), 0);
+    assert.equal(value(text, "wss_gateway_request_duration_seconds_count", { outcome: "client-closed" }), 0);
+  });
+
+  test("replay epoch markers distrusted (ahead, behind) and the in-flight gauges", () => {
+    for (const marker of ["ahead", "behind"]) {
+      assert.equal(value(text, "wss_gateway_replay_epoch_marker_distrusted_total", { marker }), 0, marker);
+    }
+    assert.equal(value(text, "wss_gateway_inflight_requests"), 0);
+    assert.equal(value(text, "wss_gateway_inflight_body_bytes"), 0);
   });
 
   test("dependency errors, admission refusals, throttling and credential failures", () => {
