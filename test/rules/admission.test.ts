@@ -271,3 +271,23 @@ describe("a chunked body whose framing Node's HTTP parser refuses", () => {
     connection.close();
   });
 });
+
+describe("limits.max_body_bytes, chunked bodies (no Content-Length)", () => {
+  test("a chunked body that passes max_body_bytes as it streams gets 413 with Connection: close (the rest is not waited for); nothing written; recorded as 413", async () => {
+    const gateway = await startTestGateway({ files: { gateway: "basic_auth:\n  required: true\nws_security:\n  required: false\nlimits:\n  max_body_bytes: 1000\n" } });
+    gateways.push(gateway);
+    const request = chunkedInsert("TOO-BIG", 2000);
+    const connection = await RawConnection.open(gateway.url);
+    connection.send(Buffer.concat([request.head, request.chunk(request.body)])); // no last chunk: the client would go on
+    const response = await connection.nextResponse();
+    assert.equal(response?.status, 413, response?.body);
+    assert.equal(response?.body, "body over 1000 bytes\n");
+    assert.equal(response?.headers.connection, "close");
+    const [audit] = await untilAuditLines(gateway, 1);
+    assert.equal(audit?.status, 413);
+    assert.equal(audit?.outcome, "http-error");
+    await untilReleased(gateway);
+    assert.deepEqual(gateway.rows("incident"), []);
+    connection.close();
+  });
+});
