@@ -9,10 +9,14 @@
  *            Timestamp, replay) + roles/ACLs + the SQLite insert + the
  *            response, for two envelope shapes (element-heavy insertMultiple,
  *            text-heavy insert of one long column) at each size; against
- *            Apache WSS4J verifying the same envelope bytes on the same CPU
- *            (sequentially: first the gateway admits one copy of each
- *            envelope, then WSS4J verifies exactly those bytes, then the
- *            gateway is measured on fresh copies).
+ *            Apache WSS4J verifying the same envelope bytes on the same CPU:
+ *            for each envelope the gateway first admits one copy, WSS4J
+ *            (one JVM for the whole run, warmed up until consecutive 1 s
+ *            rounds agree) then verifies exactly those bytes, and their
+ *            rounds alternate (WSS4J, gateway, WSS4J, ...) so that both
+ *            see the same load from the rest of the machine. Besides
+ *            wall-clock rates, both are also given per second of their own
+ *            process CPU time (/proc for the gateway, the JVM's own count).
  *   workers  `serve --workers 2` against `serve --workers 1`, both with a
  *            Redis replay cache (a redis-server of its own), signed 6 KB
  *            insertMultiple, not pinned (client, Redis and the workers share
@@ -45,12 +49,12 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { startOwnRedis } from "../test/helpers/own-servers.js";
-import { BENCH_USER, ENVELOPE_SHAPES, makeKeys, makeShapedEnvelope, parseSize, writeConfigDir, type BenchEnvelope, type BenchKeys, type EnvelopeShape } from "./fixtures.js";
+import { BENCH_USER, ENVELOPE_SHAPES, makeKeys, makeShapedEnvelope, parseSize, writeConfigDir, type BenchKeys, type EnvelopeShape } from "./fixtures.js";
 import { postSoap, sendAll } from "./http.js";
 import type { MeasureOptions, Throughput } from "./measure.js";
 import { restamper, type Restamper } from "./restamp.js";
 import { cpuSeconds, peakRssMb, servedCode, serveGateway, type ServedGateway } from "./serve.js";
-import { measureWss4j, wss4jMissing } from "./wss4j/wss4j.js";
+import { startWss4jSession, wss4jMissing } from "./wss4j/wss4j.js";
 
 /** Issue 14's end-to-end targets, gateway/WSS4J, by shape and size label. */
 const TARGETS: Readonly<Record<EnvelopeShape, Readonly<Record<string, number>>>> = {
@@ -146,74 +150,92 @@ async function single(keys: BenchKeys, configDir: string, store: (name: string, 
   const gatewayCpu = values["gateway-cpu"];
   setAffinity(values["client-cpu"]);
   const cases = shapes.flatMap((shape) => sizes.map((size) => ({ shape, label: size.label, template: makeShapedEnvelope(keys, shape, `${shape} ${size.label}`, size.bytes) })));
-  console.log(`\n## One worker (CPU ${gatewayCpu}) against WSS4J (CPU ${gatewayCpu}, after it), client on CPU ${values["client-cpu"]}; load average ${load()}`);
+  console.log(
+    `\n## One worker against WSS4J, both on CPU ${gatewayCpu}, rounds interleaved (WSS4J, gateway, WSS4J, ...); client on CPU ${values["client-cpu"]}; load average ${load()}`,
+  );
   for (const c of cases) console.log(`  ${c.template.label}: ${c.template.bytes.length} bytes, ${c.template.elements} elements`);
-  const references = cases.map((c) => ({ ...c, restamp: restamper(keys, c.template), bytes: Buffer.alloc(0) }));
-  const served = new Map<StoreSync, Served[]>();
-  let wss4j: (Throughput | { skipped: string })[] | undefined;
-  for (const sync of syncModes()) {
-    const gateway = await serveGateway(["--config", configDir, "--store", store("single", sync), "--replay-cache", "memory"], { cpu: gatewayCpu, nodeArgs: profileArgs() });
-    try {
-      if (wss4j === undefined) {
-        // The very bytes WSS4J verifies are first admitted by the gateway (stamped after its
-        // start: a Timestamp created before the replay cache's epoch is refused as expired).
-        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-        for (const reference of references) {
-          reference.bytes = Buffer.from(reference.restamp(), "utf8");
-          await postSoap(`${gateway.url}/incident.do?SOAP`, reference.bytes, AUTHORIZATION, agent);
+  const missing = wss4jMissing();
+  if (missing) console.log(`  WSS4J skipped: ${missing}`);
+  const wss4j = missing ? undefined : await startWss4jSession(keys, { cpu: gatewayCpu });
+  const warmupSeconds = positive(values["wss4j-warmup"], "--wss4j-warmup");
+  const tolerance = positive(values.settle, "--settle");
+  const rows: string[][] = [["per second (best / median)", ...cases.map((c) => `${c.template.label} (${kilobytes(c.template.bytes.length)})`)]];
+  try {
+    let first = true;
+    for (const sync of syncModes()) {
+      const gateway = await serveGateway(["--config", configDir, "--store", store("single", sync), "--replay-cache", "memory"], { cpu: gatewayCpu, nodeArgs: profileArgs() });
+      const ours: Served[] = [];
+      const theirs: (Throughput | undefined)[] = [];
+      try {
+        for (const c of cases) {
+          const copy = restamper(keys, c.template);
+          const runner = servedRunner(gateway.url, copy, c.template.bytes.length, options, gateway.pid);
+          // The very bytes WSS4J verifies are first admitted by the gateway (stamped now: a
+          // Timestamp created before the gateway's start is refused as expired by its replay epoch).
+          const reference = Buffer.from(copy(), "utf8");
+          await runner.send([reference]);
+          const file = wss4j?.addEnvelope(`${c.template.label} ${sync}`, reference);
+          if (wss4j && file) {
+            const note = await wss4j.settle(file, first ? warmupSeconds : Math.min(2, warmupSeconds), warmupSeconds, tolerance);
+            console.log(`  WSS4J warm-up ${c.template.label}: ${note}`);
+            first = false;
+          }
+          await runner.warmUp();
+          const peer: { perSecond: number; perCpuSecond: number | undefined }[] = [];
+          for (let round = 0; round < options.rounds; round++) {
+            if (wss4j && file) peer.push(await wss4j.round(file, options.seconds));
+            await runner.round();
+          }
+          ours.push(runner.result());
+          theirs.push(peer.length === 0 ? undefined : summarize(peer));
+          console.error(`  measured ${c.template.label} (synchronous=${sync})`);
         }
-        agent.destroy();
-        wss4j = runWss4j(keys, references.map((reference) => ({ ...reference.template, bytes: reference.bytes })), options, gatewayCpu);
+      } finally {
+        await gateway.stop();
       }
-      const results: Served[] = [];
-      for (const reference of references) {
-        results.push(await measureServed(gateway.url, reference.restamp, reference.bytes.length, options, gateway.pid));
-        console.error(`  measured ${reference.template.label} (synchronous=${sync})`);
-      }
-      served.set(sync, results);
-    } finally {
-      await gateway.stop();
+      rows.push(...singleRows(cases, sync, options, ours, theirs));
     }
-  }
-  const rows: string[][] = [["per second (best / median)", ...references.map((r) => `${r.template.label} (${kilobytes(r.template.bytes.length)})`)]];
-  for (const [sync, results] of served) {
-    rows.push([`gateway end to end, 1 worker, ${options.connections} connections, SQLite synchronous=${sync}`, ...results.map(formatThroughput)]);
-    rows.push([`  p50 latency (ms), synchronous=${sync}`, ...results.map((s) => s.p50Ms.toFixed(1))]);
-    rows.push([`  per CPU-second of the gateway process, synchronous=${sync}`, ...results.map((s) => (s.perCpuSecond === undefined ? "-" : format(s.perCpuSecond)))]);
-    rows.push([`  gateway CPU busy (CPU time / wall time), synchronous=${sync}`, ...results.map((s) => (s.busy === undefined ? "-" : `${Math.round(s.busy * 100)} %`))]);
-  }
-  rows.push(["Apache WSS4J 1.6 verify, same bytes", ...wss4j!.map((result) => ("skipped" in result ? `skipped (${result.skipped})` : formatThroughput(result)))]);
-  rows.push(["  per CPU-second of the JVM", ...wss4j!.map((result) => ("skipped" in result || result.perCpuSecond === undefined ? "-" : format(result.perCpuSecond)))]);
-  for (const [sync, results] of served) {
-    const ratio = (pick: (t: Throughput) => number | undefined) =>
-      results.map((s, index) => {
-        const peer = wss4j![index]!;
-        const ours = pick(s);
-        const theirs = "skipped" in peer ? undefined : pick(peer);
-        return ours === undefined || theirs === undefined ? undefined : ours / theirs;
-      });
-    const wall = ratio((t) => t.medianPerSecond);
-    const cpu = ratio((t) => t.perCpuSecond);
-    rows.push([`**ratio gateway / WSS4J, wall-clock medians, synchronous=${sync}**`, ...wall.map(times)]);
-    rows.push([`  target met (wall-clock)`, ...references.map((r, index) => `${verdict(wall[index], TARGETS[r.shape][r.label])} (≥ ${TARGETS[r.shape][r.label] ?? "?"}×)`)]);
-    rows.push([`ratio per CPU-second, synchronous=${sync}`, ...cpu.map(times)]);
-    rows.push([`  target met (per CPU-second)`, ...references.map((r, index) => verdict(cpu[index], TARGETS[r.shape][r.label]))]);
+  } finally {
+    await wss4j?.close();
   }
   printTable(rows);
   console.log(`load average after: ${load()}`);
 }
 
-function runWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[], options: Options, cpu: string): (Throughput | { skipped: string })[] {
-  const missing = wss4jMissing();
-  if (missing) return envelopes.map(() => ({ skipped: missing }));
-  const warmupSeconds = positive(values["wss4j-warmup"], "--wss4j-warmup");
-  const results = measureWss4j(keys, envelopes, { ...options, warmupSeconds }, {
-    cpu,
-    settleTolerance: positive(values.settle, "--settle"),
-    onNote: (line) => console.log(`  WSS4J warm-up: ${line}`),
-  });
-  console.error("  measured wss4j");
-  return envelopes.map((envelope) => results.get(envelope) ?? { skipped: "no result" });
+function summarize(rounds: readonly { perSecond: number; perCpuSecond: number | undefined }[]): Throughput {
+  const rates = rounds.map((round) => round.perSecond).sort((a, b) => a - b);
+  const cpu = rounds.map((round) => round.perCpuSecond).filter((value): value is number => value !== undefined).sort((a, b) => a - b);
+  return {
+    bestPerSecond: rates.at(-1)!,
+    medianPerSecond: rates[Math.floor(rates.length / 2)]!,
+    iterations: rounds.length,
+    ...(cpu.length > 0 ? { perCpuSecond: cpu[Math.floor(cpu.length / 2)]! } : {}),
+  };
+}
+
+function singleRows(cases: readonly { shape: EnvelopeShape; label: string }[], sync: StoreSync, options: Options, ours: readonly Served[], theirs: readonly (Throughput | undefined)[]): string[][] {
+  const ratio = (pick: (t: Throughput) => number | undefined) =>
+    ours.map((served, index) => {
+      const peer = theirs[index];
+      const a = pick(served);
+      const b = peer === undefined ? undefined : pick(peer);
+      return a === undefined || b === undefined ? undefined : a / b;
+    });
+  const wall = ratio((t) => t.medianPerSecond);
+  const cpu = ratio((t) => t.perCpuSecond);
+  const target = (index: number) => TARGETS[cases[index]!.shape][cases[index]!.label];
+  return [
+    [`gateway end to end (SQLite synchronous=${sync}), 1 worker, ${options.connections} connections`, ...ours.map(formatThroughput)],
+    ["  p50 latency (ms)", ...ours.map((served) => served.p50Ms.toFixed(1))],
+    ["  per CPU-second of the gateway process", ...ours.map((served) => (served.perCpuSecond === undefined ? "-" : format(served.perCpuSecond)))],
+    ["  gateway CPU busy (CPU time / wall time)", ...ours.map((served) => (served.busy === undefined ? "-" : `${Math.round(served.busy * 100)} %`))],
+    ["Apache WSS4J 1.6 verify, same bytes, interleaved", ...theirs.map((peer) => (peer === undefined ? "-" : formatThroughput(peer)))],
+    ["  per CPU-second of the JVM (median round)", ...theirs.map((peer) => (peer?.perCpuSecond === undefined ? "-" : format(peer.perCpuSecond)))],
+    [`**ratio gateway / WSS4J, wall-clock medians**`, ...wall.map(times)],
+    ["  target met (wall-clock)", ...wall.map((value, index) => `${verdict(value, target(index))} (≥ ${target(index) ?? "?"}×)`)],
+    ["ratio per CPU-second", ...cpu.map(times)],
+    ["  target met (per CPU-second)", ...cpu.map((value, index) => verdict(value, target(index)))],
+  ];
 }
 
 // ------------------------------------------------------------ workers: --workers 2 against --workers 1
@@ -309,20 +331,25 @@ function postAlone(gateway: ServedGateway, body: Buffer): Promise<{ status: numb
 // ------------------------------------------------------------ measurement
 
 /**
- * Requests/s through a served gateway: two warm-up batches (one request per
- * connection, then about one second's worth), then `rounds` batches each
- * sized for about `seconds` at the last round's rate (one request per
- * connection at least); every body is re-stamped before its
- * round starts, every answer must be 200 (postSoap rejects otherwise).
+ * Requests/s through a served gateway, in rounds: `warmUp` sends two batches
+ * (one request per connection, then about one second's worth), each `round`
+ * a batch sized for about `seconds` at the last round's rate (one request
+ * per connection at least), every body re-stamped before its round starts;
+ * every answer must be 200 (postSoap rejects otherwise). With the gateway's
+ * pid, its CPU time over the rounds is read from /proc.
  */
-async function measureServed(url: string, copy: Restamper, bytes: number, options: Options, pid?: number): Promise<Served> {
+function servedRunner(url: string, copy: Restamper, bytes: number, options: Options, pid?: number) {
   const latencies: number[] = [];
+  const rates: number[] = [];
   const maxBatch = Math.max(options.connections, Math.floor(MAX_ROUND_BYTES / bytes));
   const batchFor = (seconds: number, rate: number) => Math.min(maxBatch, Math.max(options.connections, Math.round(seconds * rate)));
   const batch = (count: number) => Array.from({ length: count }, () => Buffer.from(copy(), "utf8"));
-  const round = async (bodies: readonly Buffer[]): Promise<number> => {
-    // Connections of this round only: one left idle while the next batch is stamped could be
-    // closed by the server's keep-alive timeout (5 s) just as it is reused.
+  let rate = 0;
+  let iterations = 0;
+  let cpu = 0;
+  let wall = 0;
+  /** Sends every body over fresh connections (one left idle while the next batch is stamped could be closed by the server's 5 s keep-alive timeout just as it is reused); returns requests/s. */
+  const send = async (bodies: readonly Buffer[]): Promise<number> => {
     const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
     const post = async (body: Buffer) => {
       const started = performance.now();
@@ -337,32 +364,41 @@ async function measureServed(url: string, copy: Restamper, bytes: number, option
       agent.destroy();
     }
   };
-  let rate = await round(batch(options.connections));
-  rate = await round(batch(batchFor(options.warmupSeconds, rate)));
-  latencies.length = 0;
-  const rates: number[] = [];
-  let iterations = 0;
-  let cpu = 0;
-  let wall = 0;
-  for (let index = 0; index < options.rounds; index++) {
-    const count = batchFor(options.seconds, rate);
-    const bodies = batch(count);
-    const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
-    rate = await round(bodies);
-    if (pid !== undefined) cpu += cpuSeconds(pid) - cpuBefore;
-    wall += count / rate;
-    rates.push(rate);
-    iterations += count;
-  }
-  rates.sort((a, b) => a - b);
-  latencies.sort((a, b) => a - b);
   return {
-    bestPerSecond: rates.at(-1)!,
-    medianPerSecond: rates[Math.floor(rates.length / 2)]!,
-    iterations,
-    p50Ms: latencies[Math.floor(latencies.length / 2)]!,
-    ...(cpu > 0 ? { perCpuSecond: iterations / cpu, busy: cpu / wall } : {}),
+    send,
+    warmUp: async () => {
+      rate = await send(batch(options.connections));
+      rate = await send(batch(batchFor(options.warmupSeconds, rate)));
+      latencies.length = 0;
+    },
+    round: async () => {
+      const bodies = batch(batchFor(options.seconds, rate));
+      const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+      rate = await send(bodies);
+      if (pid !== undefined) cpu += cpuSeconds(pid) - cpuBefore;
+      wall += bodies.length / rate;
+      rates.push(rate);
+      iterations += bodies.length;
+    },
+    result: (): Served => {
+      const sorted = [...rates].sort((a, b) => a - b);
+      const waits = [...latencies].sort((a, b) => a - b);
+      return {
+        bestPerSecond: sorted.at(-1)!,
+        medianPerSecond: sorted[Math.floor(sorted.length / 2)]!,
+        iterations,
+        p50Ms: waits[Math.floor(waits.length / 2)]!,
+        ...(cpu > 0 ? { perCpuSecond: iterations / cpu, busy: cpu / wall } : {}),
+      };
+    },
   };
+}
+
+async function measureServed(url: string, copy: Restamper, bytes: number, options: Options, pid?: number): Promise<Served> {
+  const runner = servedRunner(url, copy, bytes, options, pid);
+  await runner.warmUp();
+  for (let round = 0; round < options.rounds; round++) await runner.round();
+  return runner.result();
 }
 
 // ------------------------------------------------------------ helpers

@@ -17,6 +17,13 @@
 //   # settle <file> <warm-up seconds> agreed|not-agreed <last two rates>
 //
 // usage: java [-Dwss4j.settle=TOLERANCE] Wss4jVerifyBench KEYSTORE.p12 STOREPASS SECONDS ROUNDS WARMUP_SECONDS FILE...
+//
+// With -Dwss4j.interactive (bench/e2e.ts: WSS4J rounds interleaved with the
+// gateway's) no FILE is given; commands are read from stdin, one per line,
+// and each is answered by one line starting with "= ":
+//   settle FILE MIN_SECONDS EXTRA_SECONDS TOLERANCE  ->  = settle FILE <seconds> agreed|not-agreed <last two rates>
+//   round FILE SECONDS                               ->  = <iterations> <wall nanoseconds> <process CPU nanoseconds>
+//   quit
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -50,13 +57,17 @@ public final class Wss4jVerifyBench {
     DocumentBuilder builder = factory.newDocumentBuilder();
     WSSecurityEngine engine = new WSSecurityEngine();
 
+    if (System.getProperty("wss4j.interactive") != null) {
+      interactive(builder, engine, crypto);
+      return;
+    }
     String settle = System.getProperty("wss4j.settle");
     for (int f = 5; f < args.length; f++) {
       byte[] bytes = Files.readAllBytes(Paths.get(args[f]));
       if (settle == null) {
         runFor(builder, engine, crypto, bytes, warmupSeconds, 3);
       } else {
-        settle(builder, engine, crypto, bytes, args[f], f == 5 ? warmupSeconds : Math.min(2, warmupSeconds), warmupSeconds, Double.parseDouble(settle));
+        System.out.println("# " + settle(builder, engine, crypto, bytes, args[f], f == 5 ? warmupSeconds : Math.min(2, warmupSeconds), warmupSeconds, Double.parseDouble(settle)));
       }
       List<Double> rates = new ArrayList<>();
       long iterations = 0;
@@ -79,7 +90,31 @@ public final class Wss4jVerifyBench {
   }
 
   /** Warm-up of at least `minimum` seconds, then 1 s rounds until two consecutive ones agree within `tolerance` (or `extra` seconds more). */
-  private static void settle(DocumentBuilder builder, WSSecurityEngine engine, Crypto crypto, byte[] bytes, String file, double minimum, double extra, double tolerance) throws Exception {
+  private static void interactive(DocumentBuilder builder, WSSecurityEngine engine, Crypto crypto) throws Exception {
+    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+    java.util.Map<String, byte[]> files = new java.util.HashMap<>();
+    for (String line = in.readLine(); line != null && !line.equals("quit"); line = in.readLine()) {
+      String[] command = line.trim().split(" ");
+      byte[] bytes = files.get(command[1]);
+      if (bytes == null) {
+        bytes = Files.readAllBytes(Paths.get(command[1]));
+        files.put(command[1], bytes);
+      }
+      if (command[0].equals("settle")) {
+        System.out.println("= " + settle(builder, engine, crypto, bytes, command[1], Double.parseDouble(command[2]), Double.parseDouble(command[3]), Double.parseDouble(command[4])));
+      } else if (command[0].equals("round")) {
+        long cpuStart = processCpuNanos();
+        long start = System.nanoTime();
+        long count = runFor(builder, engine, crypto, bytes, Double.parseDouble(command[2]), 1);
+        System.out.println("= " + count + " " + (System.nanoTime() - start) + " " + (processCpuNanos() - cpuStart));
+      } else {
+        throw new IllegalArgumentException("unknown command: " + line);
+      }
+      System.out.flush();
+    }
+  }
+
+  private static String settle(DocumentBuilder builder, WSSecurityEngine engine, Crypto crypto, byte[] bytes, String file, double minimum, double extra, double tolerance) throws Exception {
     long start = System.nanoTime();
     runFor(builder, engine, crypto, bytes, minimum, 3);
     long settleStart = System.nanoTime();
@@ -93,7 +128,7 @@ public final class Wss4jVerifyBench {
       last = count * 1e9 / (System.nanoTime() - roundStart);
       agreed = previous > 0 && Math.abs(last - previous) <= tolerance * Math.max(last, previous);
     }
-    System.out.println("# settle " + file + " " + String.format("%.1f", (System.nanoTime() - start) / 1e9) + " " + (agreed ? "agreed" : "not-agreed") + " " + previous + " " + last);
+    return "settle " + file + " " + String.format("%.1f", (System.nanoTime() - start) / 1e9) + " " + (agreed ? "agreed" : "not-agreed") + " " + previous + " " + last;
   }
 
   private static long runFor(DocumentBuilder builder, WSSecurityEngine engine, Crypto crypto, byte[] bytes, double seconds, long minimum) throws Exception {

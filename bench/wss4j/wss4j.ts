@@ -4,7 +4,8 @@
  * same signed envelopes (written to temporary files), with the signer's
  * certificate in a PKCS#12 keystore. Skipped when java or the jars are missing.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -41,13 +42,7 @@ export interface Wss4jRunOptions {
 export function measureWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[], options: MeasureOptions, run: Wss4jRunOptions = {}): Map<BenchEnvelope, Throughput> {
   const dir = mkdtempSync(join(tmpdir(), "wss-gateway-bench-wss4j-"));
   try {
-    const keyPath = join(dir, "signer.key");
-    const certPath = join(dir, "signer.pem");
-    const keystorePath = join(dir, "signer.p12");
-    writeFileSync(keyPath, keys.keyPem);
-    writeFileSync(certPath, keys.certPem);
-    execFileSync("openssl", ["pkcs12", "-export", "-in", certPath, "-inkey", keyPath, "-name", "signer", "-passout", "pass:changeit", "-out", keystorePath], { stdio: "ignore" });
-    execFileSync("javac", ["-d", dir, "-cp", CLASSPATH.join(":"), SOURCE], { stdio: ["ignore", "ignore", "pipe"] });
+    const keystorePath = prepare(dir, keys);
     const files = envelopes.map((envelope, index) => {
       const path = join(dir, `envelope-${index}.xml`);
       writeFileSync(path, envelope.bytes);
@@ -78,4 +73,75 @@ export function measureWss4j(keys: BenchKeys, envelopes: readonly BenchEnvelope[
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The signer's certificate in a PKCS#12 keystore and the compiled bench class, in `dir`; returns the keystore's path. */
+function prepare(dir: string, keys: BenchKeys): string {
+  const keyPath = join(dir, "signer.key");
+  const certPath = join(dir, "signer.pem");
+  const keystorePath = join(dir, "signer.p12");
+  writeFileSync(keyPath, keys.keyPem);
+  writeFileSync(certPath, keys.certPem);
+  execFileSync("openssl", ["pkcs12", "-export", "-in", certPath, "-inkey", keyPath, "-name", "signer", "-passout", "pass:changeit", "-out", keystorePath], { stdio: "ignore" });
+  execFileSync("javac", ["-d", dir, "-cp", CLASSPATH.join(":"), SOURCE], { stdio: ["ignore", "ignore", "pipe"] });
+  return keystorePath;
+}
+
+/**
+ * One JVM kept running, driven round by round (Wss4jVerifyBench's interactive
+ * mode), so that its rounds can be interleaved with another peer's on the
+ * same CPU: both then see the same load from the rest of the machine.
+ */
+export interface Wss4jSession {
+  /** Writes the envelope's bytes for the JVM; the returned name is used in settle/round. */
+  addEnvelope(name: string, bytes: Buffer): string;
+  /** Warm-up of at least `minimumSeconds`, then 1 s rounds until two agree within `tolerance` (at most `extraSeconds` more). */
+  settle(file: string, minimumSeconds: number, extraSeconds: number, tolerance: number): Promise<string>;
+  /** One round of about `seconds`: verifications per second of wall time and of the JVM's CPU time. */
+  round(file: string, seconds: number): Promise<{ readonly perSecond: number; readonly perCpuSecond: number | undefined }>;
+  close(): Promise<void>;
+}
+
+export async function startWss4jSession(keys: BenchKeys, options: { readonly cpu?: string } = {}): Promise<Wss4jSession> {
+  const dir = mkdtempSync(join(tmpdir(), "wss-gateway-bench-wss4j-"));
+  const keystorePath = prepare(dir, keys);
+  const java = ["java", "-Dwss4j.interactive=true", "-cp", [dir, ...CLASSPATH].join(":"), "Wss4jVerifyBench", keystorePath, "changeit", "0", "0", "0"];
+  const [command, ...args] = options.cpu === undefined ? java : ["taskset", "-c", options.cpu, ...java];
+  const child = spawn(command!, args, { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr = (stderr + String(chunk)).slice(-4000)));
+  const waiting: { resolve: (line: string) => void; reject: (error: Error) => void }[] = [];
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    if (line.startsWith("= ")) waiting.shift()?.resolve(line.slice(2));
+  });
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", (code) => {
+      for (const pending of waiting.splice(0)) pending.reject(new Error(`WSS4J exited (${code}): ${stderr}`));
+      resolve();
+    }),
+  );
+  const ask = (line: string) =>
+    new Promise<string>((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      child.stdin.write(`${line}\n`);
+    });
+  return {
+    addEnvelope: (name, bytes) => {
+      const path = join(dir, `${name.replace(/[^A-Za-z0-9_-]/g, "_")}.xml`);
+      writeFileSync(path, bytes);
+      return path;
+    },
+    settle: async (file, minimumSeconds, extraSeconds, tolerance) => (await ask(`settle ${file} ${minimumSeconds} ${extraSeconds} ${tolerance}`)).replace(`${file} `, ""),
+    round: async (file, seconds) => {
+      const [iterations, wallNanos, cpuNanos] = (await ask(`round ${file} ${seconds}`)).split(" ").map(Number);
+      return { perSecond: (iterations! * 1e9) / wallNanos!, perCpuSecond: cpuNanos! > 0 ? (iterations! * 1e9) / cpuNanos! : undefined };
+    },
+    close: async () => {
+      child.stdin.end("quit\n");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
