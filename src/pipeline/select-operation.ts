@@ -4,7 +4,8 @@
  * operations of SPEC §4.
  */
 import type { Element } from "../xml/tree.js";
-import { elementChildren, type SoapEnvelope } from "../soap/envelope.js";
+import type { SoapEnvelope } from "../soap/envelope.js";
+import { elementChildren } from "../xml/navigate.js";
 import { clientFault, type SoapFault } from "../soap/faults.js";
 import { isTableOperation } from "../operations/names.js";
 import { tableNamespace } from "../xml/ns.js";

@@ -5,7 +5,8 @@
  * position; the `body` returned is the very element that is later verified
  * and dispatched.
  */
-import type { Document, Element, Node } from "../xml/tree.js";
+import type { Document, Element } from "../xml/tree.js";
+import { isWhitespaceText, nodesAfter } from "../xml/navigate.js";
 import { NS } from "../xml/ns.js";
 
 export type SoapVersion = "1.1" | "1.2";
@@ -56,15 +57,6 @@ export function readEnvelope(document: Document): EnvelopeResult {
   return { kind: "envelope", envelope: { version, document, envelope: root, header, body } };
 }
 
-/** The element children of `parent`, in document order. */
-export function elementChildren(parent: Element): Element[] {
-  const children: Element[] = [];
-  for (let child = parent.firstChild; child; child = child.nextSibling) {
-    if (child.nodeType === ELEMENT_NODE) children.push(child as Element);
-  }
-  return children;
-}
-
 export function soapNamespace(version: SoapVersion): string {
   return version === "1.1" ? NS.soap11 : NS.soap12;
 }
@@ -73,16 +65,6 @@ function versionOf(namespace: string | null): SoapVersion | undefined {
   if (namespace === NS.soap11) return "1.1";
   if (namespace === NS.soap12) return "1.2";
   return undefined;
-}
-
-function nodesAfter(node: Node): Node[] {
-  const nodes: Node[] = [];
-  for (let next = node.nextSibling; next; next = next.nextSibling) nodes.push(next);
-  return nodes;
-}
-
-function isWhitespaceText(node: Node): boolean {
-  return (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && /^\s*$/.test(node.nodeValue ?? "");
 }
 
 function malformed(reason: string): EnvelopeResult {

@@ -6,7 +6,8 @@
  */
 import type { Element } from "../xml/tree.js";
 import { NS, SOAP12_ROLE_NEXT, SOAP12_ROLE_ULTIMATE_RECEIVER, SOAP_ACTOR_NEXT } from "../xml/ns.js";
-import { elementChildren, soapNamespace, type SoapEnvelope, type SoapVersion } from "./envelope.js";
+import { attributeNS, elementChildren } from "../xml/navigate.js";
+import { soapNamespace, type SoapEnvelope, type SoapVersion } from "./envelope.js";
 
 /** The header block the gateway did not understand, named as the client wrote it. */
 export interface NotUnderstoodHeader {
@@ -29,10 +30,10 @@ export type MustUnderstandResult =
  */
 export function isForThisReceiver(block: Element, version: SoapVersion): boolean {
   if (version === "1.1") {
-    const actor = attributeValue(block, NS.soap11, "actor");
+    const actor = attributeNS(block, NS.soap11, "actor");
     return actor === undefined || actor.trim() === SOAP_ACTOR_NEXT;
   }
-  const role = attributeValue(block, NS.soap12, "role");
+  const role = attributeNS(block, NS.soap12, "role");
   return role === undefined || [SOAP12_ROLE_ULTIMATE_RECEIVER, SOAP12_ROLE_NEXT].includes(role.trim());
 }
 
@@ -46,7 +47,7 @@ export function checkMustUnderstand(envelope: SoapEnvelope): MustUnderstandResul
   if (!envelope.header) return { kind: "understood" };
   const soapNs = soapNamespace(envelope.version);
   for (const block of elementChildren(envelope.header)) {
-    const value = attributeValue(block, soapNs, "mustUnderstand");
+    const value = attributeNS(block, soapNs, "mustUnderstand");
     if (value === undefined) continue;
     const flag = value.trim();
     if (flag !== "1" && flag !== "true" && flag !== "0" && flag !== "false") {
@@ -69,6 +70,3 @@ function isProcessedByUs(block: Element): boolean {
   return block.namespaceURI === NS.wsse && block.localName === "Security";
 }
 
-function attributeValue(element: Element, namespace: string, localName: string): string | undefined {
-  return element.hasAttributeNS(namespace, localName) ? element.getAttributeNS(namespace, localName) ?? "" : undefined;
-}

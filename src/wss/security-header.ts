@@ -7,7 +7,8 @@
  * us). Two blocks for us are ambiguous and refused.
  */
 import type { Element } from "../xml/tree.js";
-import { elementChildren, type SoapEnvelope } from "../soap/envelope.js";
+import type { SoapEnvelope } from "../soap/envelope.js";
+import { elementChildren } from "../xml/navigate.js";
 import { isForThisReceiver } from "../soap/header-blocks.js";
 import { NS } from "../xml/ns.js";
 

@@ -6,7 +6,8 @@
  */
 import type { Element } from "../../xml/tree.js";
 import { WSS_TYPES } from "../../xml/ns.js";
-import { attribute, decodeBase64Strict, strictText } from "../dom.js";
+import { attribute, strictText } from "../../xml/navigate.js";
+import { decodeBase64Strict } from "../base64.js";
 
 export type BinarySecurityTokenResult =
   | { readonly kind: "x509"; readonly der: Buffer }

@@ -11,10 +11,10 @@
  */
 import { verify, type KeyObject } from "node:crypto";
 import type { Element } from "../../xml/tree.js";
-import { elementChildren } from "../../soap/envelope.js";
+import { attribute, childrenNamed, elementChildren, strictText } from "../../xml/navigate.js";
 import { NS } from "../../xml/ns.js";
 import { C14N_ALGORITHMS, canonicalize, type C14nAlgorithm } from "../c14n.js";
-import { attribute, childrenNamed, decodeBase64Strict, strictText } from "../dom.js";
+import { decodeBase64Strict } from "../base64.js";
 import {
   checkCanonicalizationAlgorithm,
   checkDigestAlgorithm,

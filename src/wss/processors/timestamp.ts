@@ -4,9 +4,8 @@
  * Expires (BSP R3203, R3224), both xsd:dateTime with a time zone.
  */
 import type { Element } from "../../xml/tree.js";
-import { elementChildren } from "../../soap/envelope.js";
+import { elementChildren, strictText } from "../../xml/navigate.js";
 import { NS } from "../../xml/ns.js";
-import { strictText } from "../dom.js";
 
 export interface Timestamp {
   readonly element: Element;

@@ -7,9 +7,9 @@
  * EncodingType Base64Binary (the default).
  */
 import type { Element } from "../../xml/tree.js";
-import { elementChildren } from "../../soap/envelope.js";
+import { attribute, elementChildren, strictText } from "../../xml/navigate.js";
 import { NS, WSS_TYPES } from "../../xml/ns.js";
-import { attribute, decodeBase64Strict, strictText } from "../dom.js";
+import { decodeBase64Strict } from "../base64.js";
 import { parseZonedDateTime } from "./timestamp.js";
 
 export type UsernameTokenPassword =

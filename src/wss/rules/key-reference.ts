@@ -15,9 +15,9 @@
  */
 import type { Element } from "../../xml/tree.js";
 import type { ConfiguredCertificate } from "../../config/types.js";
-import { elementChildren } from "../../soap/envelope.js";
+import { attribute, childrenNamed, elementChildren, strictText } from "../../xml/navigate.js";
 import { NS, WSS_TYPES } from "../../xml/ns.js";
-import { attribute, childrenNamed, decodeBase64Strict, strictText } from "../dom.js";
+import { decodeBase64Strict } from "../base64.js";
 import { readBinarySecurityToken } from "../processors/binary-security-token.js";
 import type { SecurityHeader } from "../security-header.js";
 import { issuerNameMatches } from "./issuer-name.js";

@@ -1,13 +1,36 @@
-/** Small DOM helpers for the WS-Security processors: select by namespace and local name, read text strictly. */
-import type { Element } from "../xml/tree.js";
-import { elementChildren } from "../soap/envelope.js";
+/**
+ * Navigation of the one parsed tree (or any DOM offering the read-only
+ * subset of `tree.ts`): element children, children by namespace and local
+ * name, strict text, attributes. Elements are selected by namespace and
+ * position, never by prefix or `local-name()`. `soap/`, `wss/` and the
+ * pipeline ask this module and keep no DOM helpers of their own.
+ */
+import { CDATA_SECTION_NODE, ELEMENT_NODE, TEXT_NODE, type Element, type Node } from "./tree.js";
 
-const TEXT_NODE = 3;
-const CDATA_SECTION_NODE = 4;
+/** The element children of `parent`, in document order. */
+export function elementChildren(parent: Element): Element[] {
+  const children: Element[] = [];
+  for (let child = parent.firstChild; child; child = child.nextSibling) {
+    if (child.nodeType === ELEMENT_NODE) children.push(child as Element);
+  }
+  return children;
+}
 
 /** The element children of `parent` with this namespace and local name, in document order. */
 export function childrenNamed(parent: Element, namespace: string, localName: string): Element[] {
   return elementChildren(parent).filter((child) => child.namespaceURI === namespace && child.localName === localName);
+}
+
+/** The siblings that follow `node`, in document order. */
+export function nodesAfter(node: Node): Node[] {
+  const nodes: Node[] = [];
+  for (let next = node.nextSibling; next; next = next.nextSibling) nodes.push(next);
+  return nodes;
+}
+
+/** A text or CDATA node holding only white space. */
+export function isWhitespaceText(node: Node): boolean {
+  return (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) && /^\s*$/.test(node.nodeValue ?? "");
 }
 
 /**
@@ -32,13 +55,4 @@ export function attribute(element: Element, name: string): string | undefined {
 /** A namespace-qualified attribute's value, or undefined when absent. */
 export function attributeNS(element: Element, namespace: string, localName: string): string | undefined {
   return element.hasAttributeNS(namespace, localName) ? element.getAttributeNS(namespace, localName) ?? "" : undefined;
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Strict base64: XML whitespace is dropped, then only the canonical alphabet with correct padding is accepted. */
-export function decodeBase64Strict(text: string): Buffer | undefined {
-  const compact = text.replace(/[ \t\r\n]+/g, "");
-  if (!BASE64.test(compact)) return undefined;
-  return Buffer.from(compact, "base64");
 }
