@@ -21,6 +21,24 @@ export function childrenNamed(parent: Element, namespace: string, localName: str
   return elementChildren(parent).filter((child) => child.namespaceURI === namespace && child.localName === localName);
 }
 
+/** The next element after `element` in document order within `root`'s subtree, or null. */
+export function nextElementInDocumentOrder(element: Element, root: Element): Element | null {
+  const firstChild = firstElementFrom(element.firstChild);
+  if (firstChild) return firstChild;
+  for (let current: Node | null = element; current && current !== root; current = current.parentNode) {
+    const sibling = firstElementFrom(current.nextSibling);
+    if (sibling) return sibling;
+  }
+  return null;
+}
+
+function firstElementFrom(node: Node | null): Element | null {
+  for (let current = node; current; current = current.nextSibling) {
+    if (current.nodeType === ELEMENT_NODE) return current as Element;
+  }
+  return null;
+}
+
 /** The siblings that follow `node`, in document order. */
 export function nodesAfter(node: Node): Node[] {
   const nodes: Node[] = [];

@@ -6,14 +6,14 @@
  * classic signature-wrapping move is a second element with the signed id).
  * Signature references are then resolved in this one map only.
  */
-import { isTreeDocument, type Document, type Element, type Node } from "../../xml/tree.js";
+import { isTreeDocument, type Document, type Element } from "../../xml/tree.js";
+import { nextElementInDocumentOrder } from "../../xml/navigate.js";
 import { NS } from "../../xml/ns.js";
 
 export type IdMapResult =
   | { readonly kind: "ids"; readonly elementsById: ReadonlyMap<string, Element> }
   | { readonly kind: "duplicate"; readonly reason: string };
 
-const ELEMENT_NODE = 1;
 const UNQUALIFIED_ID_NAMES = new Set(["Id", "ID", "id"]);
 
 export function collectIds(document: Document): IdMapResult {
@@ -45,24 +45,6 @@ export function collectIds(document: Document): IdMapResult {
     element = nextElementInDocumentOrder(element, root);
   }
   return { kind: "ids", elementsById };
-}
-
-/** The next element after `element` in document order within `root`'s subtree, or null. */
-function nextElementInDocumentOrder(element: Element, root: Element): Element | null {
-  const firstChild = firstElementFrom(element.firstChild);
-  if (firstChild) return firstChild;
-  for (let current: Node | null = element; current && current !== root; current = current.parentNode) {
-    const sibling = firstElementFrom(current.nextSibling);
-    if (sibling) return sibling;
-  }
-  return null;
-}
-
-function firstElementFrom(node: Node | null): Element | null {
-  for (let current = node; current; current = current.nextSibling) {
-    if (current.nodeType === ELEMENT_NODE) return current as Element;
-  }
-  return null;
 }
 
 function isIdAttribute(namespace: string | null, localName: string): boolean {
