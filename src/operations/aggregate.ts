@@ -43,6 +43,7 @@ export async function runAggregate(req: OperationRequest): Promise<OperationResp
       measures: requested.map((entry) => entry.measure),
       groupBy: groupColumn === undefined ? [] : [groupColumn.name],
     }),
+    { readOnly: true },
   );
   return {
     items: rows.map((row) => {

@@ -1,7 +1,7 @@
 /** get, getRecords and getKeys: reading records. */
 import type { Row } from "../store/types.js";
 import { DEFAULT_ROW_LIMIT, MAX_ROW_LIMIT, parseQueryRequest, QUERY_CONTROLS } from "./query-request.js";
-import { recordItems, refuseExtraChildren, takeSysId } from "./records.js";
+import { readableColumns, readableItems, recordItems, refuseExtraChildren, takeSysId } from "./records.js";
 import { requestChildren } from "./request-elements.js";
 import type { OperationRequest, OperationResponse } from "./types.js";
 
@@ -16,6 +16,7 @@ export async function runGet(req: OperationRequest): Promise<OperationResponse> 
       offset: 0,
       limit: 1,
     }),
+    { readOnly: true },
   );
   const [row] = rows;
   return { items: row === undefined ? [] : recordItems(req.table, row, req.access) };
@@ -23,8 +24,9 @@ export async function runGet(req: OperationRequest): Promise<OperationResponse> 
 
 export async function runGetRecords(req: OperationRequest): Promise<OperationResponse> {
   const rows = await selectRecords(req, DEFAULT_ROW_LIMIT);
+  const columns = readableColumns(req.table, req.access);
   return {
-    items: rows.map((row) => ({ name: "getRecordsResult", children: recordItems(req.table, row, req.access) })),
+    items: rows.map((row) => ({ name: "getRecordsResult", children: readableItems(columns, row) })),
   };
 }
 
@@ -48,5 +50,5 @@ async function selectRecords(req: OperationRequest, defaultLimit: number): Promi
     controls: QUERY_CONTROLS,
     defaultLimit,
   });
-  return req.store.transaction((tx) => tx.select(req.table, query));
+  return req.store.transaction((tx) => tx.select(req.table, query), { readOnly: true });
 }

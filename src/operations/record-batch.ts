@@ -13,9 +13,9 @@ import { clientFault, SoapFault } from "../soap/faults.js";
 import { isSystemColumn, tableColumns, type RecordBatch, type StoredValue } from "../store/types.js";
 import type { Element } from "../xml/tree.js";
 import { tableNamespace } from "../xml/ns.js";
-import { isReadable, type ColumnAccess } from "./access.js";
+import type { ColumnAccess } from "./access.js";
 import { unknownField } from "./query-request.js";
-import { responseColumns } from "./records.js";
+import { readableColumns } from "./records.js";
 import { elementText, refuseRepeats, scanRequestChildren, type RequestChild } from "./request-elements.js";
 import type { ResponseItem } from "./types.js";
 import { formatStoredValue, parseColumnValue, quoteClientText } from "./values.js";
@@ -125,9 +125,10 @@ export class RecordBatchReader {
   private readable: { slot: number; name: string }[] | undefined;
 
   private readableColumns(): { slot: number; name: string }[] {
-    this.readable ??= responseColumns(this.context.table)
-      .filter((column) => isReadable(this.context.access, column.name))
-      .map((column) => ({ slot: this.slots.get(column.name)!, name: column.name }));
+    this.readable ??= readableColumns(this.context.table, this.context.access).map((column) => ({
+      slot: this.slots.get(column.name)!,
+      name: column.name,
+    }));
     return this.readable;
   }
 

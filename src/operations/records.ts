@@ -61,7 +61,19 @@ export function responseColumns(table: TableDef): readonly ColumnDef[] {
 
 /** The readable columns of a record as response items. */
 export function recordItems(table: TableDef, row: Row, access: ColumnAccess): ResponseItem[] {
-  return responseColumns(table)
-    .filter((column) => row.has(column.name) && isReadable(access, column.name))
-    .map((column) => ({ name: column.name, value: formatStoredValue(row.get(column.name) ?? null) }));
+  return readableItems(readableColumns(table, access), row);
+}
+
+/** The columns of `table` the caller may read, in response order: worked out once for every row of a response. */
+export function readableColumns(table: TableDef, access: ColumnAccess): readonly ColumnDef[] {
+  return responseColumns(table).filter((column) => isReadable(access, column.name));
+}
+
+/** The row's values of `columns` (from `readableColumns`) as response items; columns the row lacks are left out. */
+export function readableItems(columns: readonly ColumnDef[], row: Row): ResponseItem[] {
+  const items: ResponseItem[] = [];
+  for (const column of columns) {
+    if (row.has(column.name)) items.push({ name: column.name, value: formatStoredValue(row.get(column.name) ?? null) });
+  }
+  return items;
 }

@@ -33,9 +33,9 @@ export async function ensureSchemaOrDefer(store: Store, tables: readonly TableDe
     await pending;
   };
   return {
-    async transaction(fn) {
+    async transaction(fn, options) {
       await ensure();
-      return store.transaction(fn);
+      return store.transaction(fn, options);
     },
     ensureTables: (more) => store.ensureTables(more),
     async ping() {

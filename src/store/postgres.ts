@@ -35,6 +35,7 @@ import {
   type Store,
   type StoreTransaction,
   type StoredValue,
+  type TransactionOptions,
 } from "./types.js";
 
 const POSTGRES_COLUMN_TYPES: Record<ColumnType, string> = {
@@ -152,12 +153,12 @@ export class PostgresStore implements Store {
    * server rolls back a transaction whose connection is gone). Should the
    * COMMIT itself time out, the outcome is unknown to us: the client gets 503.
    */
-  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.connect();
     const tx = new PostgresTransaction(client);
     let broken: Error | undefined;
     try {
-      await query(client, "BEGIN");
+      await query(client, options.readOnly === true ? "BEGIN READ ONLY" : "BEGIN");
       const result = await fn(tx);
       tx.end();
       await query(client, "COMMIT");

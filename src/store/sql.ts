@@ -111,10 +111,23 @@ export function batchColumnTypes(table: TableDef, batch: RecordBatch): ColumnTyp
   return batch.columns.map((name) => requireColumn(table, name).type);
 }
 
+/** The quoted column list of `SELECT` for each table definition (a configuration's are frozen: computed once). */
+const selectLists = new WeakMap<TableDef, string>();
+
+function selectList(table: TableDef): string {
+  let list = selectLists.get(table);
+  if (list === undefined) {
+    list = tableColumns(table)
+      .map((column) => quoteIdentifier(column.name))
+      .join(", ");
+    selectLists.set(table, list);
+  }
+  return list;
+}
+
 /** Selects every column of the table, in `tableColumns()` order. */
 export function selectSql(table: TableDef, query: SelectQuery, dialect: SqlDialect): SqlStatement {
   const params = new Params(dialect);
-  const columns = tableColumns(table).map((column) => quoteIdentifier(column.name));
   const where = whereSql(table, query.filter, params);
   const orderTerms = [...query.orderBy.filter((term) => term.column !== "sys_id"), { column: "sys_id", direction: "asc" as const }];
   const orderBy = orderTerms.map((term) => {
@@ -124,7 +137,7 @@ export function selectSql(table: TableDef, query: SelectQuery, dialect: SqlDiale
   const limit = params.add("integer", query.limit);
   const offset = params.add("integer", query.offset);
   return {
-    text: `SELECT ${columns.join(", ")} FROM ${quoteIdentifier(table.name)} WHERE ${where} ORDER BY ${orderBy.join(", ")} LIMIT ${limit} OFFSET ${offset}`,
+    text: `SELECT ${selectList(table)} FROM ${quoteIdentifier(table.name)} WHERE ${where} ORDER BY ${orderBy.join(", ")} LIMIT ${limit} OFFSET ${offset}`,
     params: params.values,
   };
 }

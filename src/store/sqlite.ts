@@ -41,6 +41,7 @@ import {
   type Store,
   type StoreTransaction,
   type StoredValue,
+  type TransactionOptions,
 } from "./types.js";
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -101,10 +102,18 @@ export const sqliteDialect: SqlDialect = {
 export class SqliteStore implements Store {
   private readonly mutex = new AsyncMutex();
   private readonly statements: StatementCache<Database.Statement>;
+  /** Transaction control, prepared once (exec would compile it on every request). */
+  private readonly control: Readonly<Record<"beginImmediate" | "beginDeferred" | "commit" | "rollback", Database.Statement>>;
   private closed = false;
 
   private constructor(private readonly db: Database.Database) {
     this.statements = new StatementCache((text) => db.prepare(text), STATEMENT_CACHE_SIZE);
+    this.control = {
+      beginImmediate: db.prepare("BEGIN IMMEDIATE"),
+      beginDeferred: db.prepare("BEGIN DEFERRED"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+    };
   }
 
   /**
@@ -128,23 +137,25 @@ export class SqliteStore implements Store {
     return (["off", "normal", "full", "extra"] as const)[level] ?? "off";
   }
 
-  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.mutex.runExclusive(async () => {
       this.assertOpen();
-      const tx = new SqliteTransaction(this.statements);
+      const readOnly = options.readOnly === true;
+      const tx = new SqliteTransaction(this.statements, readOnly);
       try {
-        this.db.exec("BEGIN IMMEDIATE");
+        // A writer takes the write lock at once (IMMEDIATE: waits busy_timeout for another process's writer rather than failing later).
+        (readOnly ? this.control.beginDeferred : this.control.beginImmediate).run();
       } catch (error) {
         throw classify(error);
       }
       try {
         const result = await fn(tx);
         tx.end();
-        this.db.exec("COMMIT");
+        this.control.commit.run();
         return result;
       } catch (error) {
         tx.end();
-        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        if (this.db.inTransaction) this.control.rollback.run();
         throw classify(error);
       }
     });
@@ -205,7 +216,10 @@ export class SqliteStore implements Store {
 class SqliteTransaction implements StoreTransaction {
   private active = true;
 
-  constructor(private readonly statements: StatementCache<Database.Statement>) {}
+  constructor(
+    private readonly statements: StatementCache<Database.Statement>,
+    private readonly readOnly: boolean,
+  ) {}
 
   end(): void {
     this.active = false;
@@ -216,7 +230,7 @@ class SqliteTransaction implements StoreTransaction {
   }
 
   async insertBatch(table: TableDef, batch: RecordBatch): Promise<void> {
-    this.assertActive();
+    this.assertWritable();
     const types = batchColumnTypes(table, batch);
     const records = batch.values.length / types.length;
     if (records === 0) return;
@@ -251,7 +265,7 @@ class SqliteTransaction implements StoreTransaction {
   }
 
   private run(statement: SqlStatement): number {
-    this.assertActive();
+    this.assertWritable();
     return this.statements.get(statement.text).run(...statement.params).changes;
   }
 
@@ -262,5 +276,10 @@ class SqliteTransaction implements StoreTransaction {
 
   private assertActive(): void {
     if (!this.active) throw new Error("transaction has ended");
+  }
+
+  private assertWritable(): void {
+    this.assertActive();
+    if (this.readOnly) throw new Error("write in a read-only transaction");
   }
 }

@@ -82,6 +82,15 @@ export interface RecordBatch {
   readonly values: readonly StoredValue[];
 }
 
+export interface TransactionOptions {
+  /**
+   * The transaction only reads (get, getRecords, getKeys, aggregate): it
+   * takes no write lock (SQLite begins it deferred; PostgreSQL `READ ONLY`),
+   * and a write in it is refused.
+   */
+  readonly readOnly?: boolean;
+}
+
 /** The work of one transaction. Invalid once the transaction has ended. */
 export interface StoreTransaction {
   insert(table: TableDef, row: Row): Promise<void>;
@@ -100,7 +109,7 @@ export interface Store {
    * Runs `fn` in one transaction: committed when it resolves, rolled back
    * when it throws. Transactions never interleave with each other.
    */
-  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Creates missing tables and adds missing columns; refuses a column whose stored type differs. */
   ensureTables(tables: readonly TableDef[]): Promise<void>;
   /** Resolves when the store answers a trivial query. */
@@ -109,10 +118,17 @@ export interface Store {
 }
 
 
-/** Every column of a table: the configured ones in file order, then the system columns. */
+const columnsOfTable = new WeakMap<TableDef, readonly ColumnDef[]>();
+
+/** Every column of a table: the configured ones in file order, then the system columns (computed once per table definition). */
 export function tableColumns(table: TableDef): readonly ColumnDef[] {
-  const configured = [...table.columns.values()].filter((column) => !isSystemColumn(column.name));
-  return [...configured, ...SYSTEM_COLUMN_DEFS];
+  let columns = columnsOfTable.get(table);
+  if (columns === undefined) {
+    const configured = [...table.columns.values()].filter((column) => !isSystemColumn(column.name));
+    columns = Object.freeze([...configured, ...SYSTEM_COLUMN_DEFS]);
+    columnsOfTable.set(table, columns);
+  }
+  return columns;
 }
 
 export function isSystemColumn(name: string): boolean {

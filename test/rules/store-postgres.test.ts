@@ -163,6 +163,16 @@ describe("PostgreSQL store", { skip: "skip" in server ? server.skip : false }, (
     assert.equal(await countRows(t.store), before);
   });
 
+  test("a write inside a read-only transaction is refused by the server and changes nothing", async () => {
+    const before = await countRows(t.store);
+    await assert.rejects(
+      t.store.transaction((tx) => tx.insert(INCIDENT, new Map([["sys_id", "f".repeat(32)], ["number", "RO"]])), { readOnly: true }),
+      (error: unknown) => (error as { code?: string }).code === "25006",
+    );
+    assert.equal(await countRows(t.store), before);
+    assert.equal(await t.store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true }), before);
+  });
+
   describe("batches of records span several INSERT statements, in one transaction", () => {
     const perStatement = Math.floor(POSTGRES_BATCH_PARAMETERS / INCIDENT_COLUMNS.length);
     const count = 2 * perStatement + 5; // two full statements and a short last one

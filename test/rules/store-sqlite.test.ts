@@ -228,6 +228,47 @@ describe("transactions", () => {
   });
 });
 
+describe("read-only transactions (get, getRecords, getKeys, aggregate)", () => {
+  test("a read while another process holds the write lock with uncommitted rows → answered with the committed rows, no waiting for the lock", async () => {
+    const path = freshPath();
+    const store = await openStore(`sqlite:${path}`);
+    await store.ensureTables([INCIDENT]);
+    await store.transaction((tx) => tx.insert(INCIDENT, record(40)));
+    const writer = new Database(path);
+    try {
+      writer.pragma("busy_timeout = 0");
+      writer.exec("BEGIN IMMEDIATE");
+      writer.prepare('INSERT INTO "incident" ("sys_id") VALUES (?)').run(sysId(41));
+      const seen = await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true });
+      assert.equal(seen, 1);
+      // A writing transaction would wait busy_timeout for that lock, then fail as unavailable (503).
+      writer.exec("COMMIT");
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true }), 2);
+    } finally {
+      writer.close();
+      await store.close();
+    }
+  });
+
+  test("a write inside a read-only transaction is refused and changes nothing", async () => {
+    await withStore(freshPath(), async (store) => {
+      await assert.rejects(
+        store.transaction((tx) => tx.insert(INCIDENT, record(50)), { readOnly: true }),
+        { message: "write in a read-only transaction" },
+      );
+      await assert.rejects(
+        store.transaction((tx) => tx.insertBatch(INCIDENT, incidentBatch(2)), { readOnly: true }),
+        { message: "write in a read-only transaction" },
+      );
+      await assert.rejects(
+        store.transaction((tx) => tx.delete(INCIDENT, { kind: "all" }), { readOnly: true }),
+        { message: "write in a read-only transaction" },
+      );
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" })), 0);
+    });
+  });
+});
+
 describe("insertBatch", () => {
   test("a batch of 3,000 records → every record stored once, with its values in their types", async () => {
     await withStore(freshPath(), async (store) => {
