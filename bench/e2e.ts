@@ -19,8 +19,9 @@
  *            process CPU time (/proc for the gateway, the JVM's own count).
  *   workers  `serve --workers 2` against `serve --workers 1`, both with a
  *            Redis replay cache (a redis-server of its own), signed 6 KB
- *            insertMultiple, not pinned (client, Redis and the workers share
- *            every CPU).
+ *            insertMultiple (both workers write one SQLite file) and a
+ *            signed `get` (a read: no write lock), not pinned (client, Redis and the workers share
+ *            every CPU); both run at once and their rounds alternate.
  *   rss      peak RSS (VmHWM) of one `serve` process while `--rss-requests`
  *            signed 1 MB requests arrive at once, each on its own connection.
  *
@@ -37,7 +38,7 @@
  *
  *   flock /tmp/bench.lock npm run bench:e2e -- [--parts single,workers,rss] [--shapes element,text]
  *     [--sizes 6k,100k,1m] [--seconds 1.5] [--rounds 5] [--connections 8] [--gateway-cpu 1] [--client-cpu 0]
- *     [--wss4j-warmup 15] [--settle 0.05] [--workers-connections 8] [--rss-requests 50] [--rss-shapes element,text]
+ *     [--wss4j-warmup 15] [--settle 0.05] [--workers-connections 8] [--workers-ops insertMultiple,get] [--rss-requests 50] [--rss-shapes element,text]
  *     [--store-sync full|normal|full,normal]
  *     [--gateway-profile DIR]  (the one-worker gateway writes a .cpuprofile there when it stops)
  */
@@ -49,7 +50,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { startOwnRedis } from "../test/helpers/own-servers.js";
-import { BENCH_USER, ENVELOPE_SHAPES, makeKeys, makeShapedEnvelope, parseSize, writeConfigDir, type BenchKeys, type EnvelopeShape } from "./fixtures.js";
+import { BENCH_USER, ENVELOPE_SHAPES, makeKeys, makeShapedEnvelope, makeSignedGetEnvelope, parseSize, writeConfigDir, type BenchKeys, type EnvelopeShape } from "./fixtures.js";
 import { postSoap, sendAll } from "./http.js";
 import type { MeasureOptions, Throughput } from "./measure.js";
 import { restamper, type Restamper } from "./restamp.js";
@@ -81,6 +82,7 @@ const { values } = parseArgs({
     settle: { type: "string", default: "0.05" },
     "workers-connections": { type: "string", default: "8" },
     "workers-size": { type: "string", default: "6k" },
+    "workers-ops": { type: "string", default: "insertMultiple,get" },
     "rss-requests": { type: "string", default: "50" },
     "rss-size": { type: "string", default: "1m" },
     "rss-shapes": { type: "string", default: "element,text" },
@@ -111,6 +113,8 @@ interface Served extends Throughput {
   readonly p50Ms: number;
   /** The gateway process's CPU time over the rounds' wall time (below 1: it waited for the disk, the client, or a CPU). */
   readonly busy?: number;
+  /** The same for this process, the client (near 1: the client may be what limits the rate). */
+  readonly clientBusy: number;
 }
 
 async function main(): Promise<void> {
@@ -228,7 +232,8 @@ function singleRows(cases: readonly { shape: EnvelopeShape; label: string }[], s
     [`gateway end to end (SQLite synchronous=${sync}), 1 worker, ${options.connections} connections`, ...ours.map(formatThroughput)],
     ["  p50 latency (ms)", ...ours.map((served) => served.p50Ms.toFixed(1))],
     ["  per CPU-second of the gateway process", ...ours.map((served) => (served.perCpuSecond === undefined ? "-" : format(served.perCpuSecond)))],
-    ["  gateway CPU busy (CPU time / wall time)", ...ours.map((served) => (served.busy === undefined ? "-" : `${Math.round(served.busy * 100)} %`))],
+    ["  gateway CPU busy (CPU time / wall time)", ...ours.map((served) => (served.busy === undefined ? "-" : percent(served.busy)))],
+    ["  client CPU busy (the bench process)", ...ours.map((served) => percent(served.clientBusy))],
     ["Apache WSS4J 1.6 verify, same bytes, interleaved", ...theirs.map((peer) => (peer === undefined ? "-" : formatThroughput(peer)))],
     ["  per CPU-second of the JVM (median round)", ...theirs.map((peer) => (peer?.perCpuSecond === undefined ? "-" : format(peer.perCpuSecond)))],
     [`**ratio gateway / WSS4J, wall-clock medians**`, ...wall.map(times)],
@@ -241,24 +246,33 @@ function singleRows(cases: readonly { shape: EnvelopeShape; label: string }[], s
 // ------------------------------------------------------------ workers: --workers 2 against --workers 1
 
 async function workers(keys: BenchKeys, configDir: string, store: (name: string, sync: StoreSync) => string, options: Options): Promise<void> {
-  const template = makeShapedEnvelope(keys, "element", `element ${values["workers-size"]}`, parseSize(values["workers-size"]));
+  const operations = list(values["workers-ops"], ["insertMultiple", "get"]);
+  const templates = operations.map((operation) =>
+    operation === "get" ? makeSignedGetEnvelope(keys) : makeShapedEnvelope(keys, "element", `insertMultiple ${values["workers-size"]}`, parseSize(values["workers-size"])),
+  );
   const redis = await startOwnRedis();
-  console.log(`\n## serve --workers 2 against --workers 1 (Redis replay cache, not pinned: client, Redis and workers share the CPUs), ${template.label} (${template.bytes.length} bytes); load average ${load()}`);
+  console.log(
+    `\n## serve --workers 2 against --workers 1, rounds interleaved (Redis replay cache, not pinned: client, Redis and workers share the CPUs); signed ${templates.map((t) => `${t.label} (${t.bytes.length} bytes)`).join(", ")}; load average ${load()}`,
+  );
   try {
-    const rows: string[][] = [["per second (best / median)", `--workers 1`, `--workers 2`, "ratio (medians)", "target", "met"]];
-    for (const sync of syncModes()) {
-      const results: Served[] = [];
-      for (const count of [1, 2]) {
-        const gateway = await serveGateway(["--config", configDir, "--store", store(`workers-${count}`, sync), "--replay-cache", redis.url, "--workers", String(count)], { workers: count });
-        try {
-          results.push(await measureServed(gateway.url, restamper(keys, template), template.bytes.length, options));
-        } finally {
-          await gateway.stop();
+    const rows: string[][] = [["per second (best / median)", `--workers 1`, `--workers 2`, "ratio (medians)", "target", "met", "client CPU busy (1 / 2)"]];
+    for (const sync of syncModes()) for (const template of templates) {
+      // Both run at once (the one not measured is idle), and their rounds alternate.
+      const gateways: ServedGateway[] = [];
+      try {
+        for (const count of [1, 2]) {
+          gateways.push(await serveGateway(["--config", configDir, "--store", store(`workers-${count}`, sync), "--replay-cache", redis.url, "--workers", String(count)], { workers: count }));
         }
-        console.error(`  measured --workers ${count} (synchronous=${sync})`);
+        const runners = gateways.map((gateway) => servedRunner(gateway.url, restamper(keys, template), template.bytes.length, options));
+        for (const runner of runners) await runner.warmUp();
+        for (let round = 0; round < options.rounds; round++) for (const runner of runners) await runner.round();
+        const [one, two] = runners.map((runner) => runner.result());
+        const ratio = two!.medianPerSecond / one!.medianPerSecond;
+        rows.push([`${template.label}, ${options.connections} connections, synchronous=${sync}`, formatThroughput(one!), formatThroughput(two!), `${ratio.toFixed(2)}×`, `≥ ${WORKERS_TARGET}×`, verdict(ratio, WORKERS_TARGET), `${percent(one!.clientBusy)} / ${percent(two!.clientBusy)}`]);
+      } finally {
+        for (const gateway of gateways) await gateway.stop();
       }
-      const ratio = results[1]!.medianPerSecond / results[0]!.medianPerSecond;
-      rows.push([`${template.label}, ${options.connections} connections, synchronous=${sync}`, formatThroughput(results[0]!), formatThroughput(results[1]!), `${ratio.toFixed(2)}×`, `≥ ${WORKERS_TARGET}×`, verdict(ratio, WORKERS_TARGET)]);
+      console.error(`  measured --workers 1 and 2, ${template.label} (synchronous=${sync})`);
     }
     printTable(rows);
     console.log(`load average after: ${load()}`);
@@ -347,6 +361,7 @@ function servedRunner(url: string, copy: Restamper, bytes: number, options: Opti
   let rate = 0;
   let iterations = 0;
   let cpu = 0;
+  let clientCpu = 0;
   let wall = 0;
   /** Sends every body over fresh connections (one left idle while the next batch is stamped could be closed by the server's 5 s keep-alive timeout just as it is reused); returns requests/s. */
   const send = async (bodies: readonly Buffer[]): Promise<number> => {
@@ -374,7 +389,10 @@ function servedRunner(url: string, copy: Restamper, bytes: number, options: Opti
     round: async () => {
       const bodies = batch(batchFor(options.seconds, rate));
       const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+      const clientBefore = process.cpuUsage();
       rate = await send(bodies);
+      const client = process.cpuUsage(clientBefore);
+      clientCpu += (client.user + client.system) / 1e6;
       if (pid !== undefined) cpu += cpuSeconds(pid) - cpuBefore;
       wall += bodies.length / rate;
       rates.push(rate);
@@ -388,17 +406,11 @@ function servedRunner(url: string, copy: Restamper, bytes: number, options: Opti
         medianPerSecond: sorted[Math.floor(sorted.length / 2)]!,
         iterations,
         p50Ms: waits[Math.floor(waits.length / 2)]!,
+        clientBusy: clientCpu / wall,
         ...(cpu > 0 ? { perCpuSecond: iterations / cpu, busy: cpu / wall } : {}),
       };
     },
   };
-}
-
-async function measureServed(url: string, copy: Restamper, bytes: number, options: Options, pid?: number): Promise<Served> {
-  const runner = servedRunner(url, copy, bytes, options, pid);
-  await runner.warmUp();
-  for (let round = 0; round < options.rounds; round++) await runner.round();
-  return runner.result();
 }
 
 // ------------------------------------------------------------ helpers
@@ -415,6 +427,10 @@ function ownAffinity(): string {
 function setAffinity(cpus: string): void {
   const run = spawnSync("taskset", ["-a", "-c", "-p", cpus, String(process.pid)], { encoding: "utf8" });
   if (run.status !== 0) throw new Error(`taskset -a -c -p ${cpus} failed: ${run.stderr}`);
+}
+
+function percent(share: number): string {
+  return `${Math.round(share * 100)} %`;
 }
 
 function times(ratio: number | undefined): string {

@@ -179,6 +179,14 @@ export function makeSignedTextEnvelope(keys: BenchKeys, label: string, targetByt
   return benchEnvelope(label, xml, unsigned);
 }
 
+/** A signed `get` of one sys_id (a read: no row is written, an unknown sys_id answers an empty response). */
+export function makeSignedGetEnvelope(keys: BenchKeys, sysId = "0123456789abcdef0123456789abcdef"): BenchEnvelope {
+  const unsigned =
+    `<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:inc="http://www.service-now.com/incident">` +
+    `<soapenv:Header/><soapenv:Body><inc:get><sys_id>${sysId}</sys_id></inc:get></soapenv:Body></soapenv:Envelope>`;
+  return benchEnvelope("get", sign(keys, unsigned), unsigned);
+}
+
 /** A signed envelope of the given shape (see ENVELOPE_SHAPES). */
 export function makeShapedEnvelope(keys: BenchKeys, shape: EnvelopeShape, label: string, targetBytes: number): BenchEnvelope {
   return shape === "text" ? makeSignedTextEnvelope(keys, label, targetBytes) : makeSignedEnvelope(keys, label, targetBytes);
