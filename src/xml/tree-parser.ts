@@ -25,7 +25,7 @@ import type { XmlLimits } from "./limits-scan.js";
 import * as classes from "./char-classes.js";
 import { NS } from "./ns.js";
 import * as tree from "./tree.js";
-import type { ParentNode, TreeAttribute as Attribute, TreeDocument as Document, TreeElement as Element } from "./tree.js";
+import type { TreeAttribute as Attribute, TreeDocument as Document, TreeElement as Element } from "./tree.js";
 import * as characters from "./xml-characters.js";
 import * as uris from "./uri.js";
 
@@ -36,7 +36,8 @@ const ATTRIBUTE_CLASS = classes.ATTRIBUTE_CLASS;
 const DATA_CLASS = classes.DATA_CLASS;
 const NAME_CLASS = classes.NAME_CLASS;
 const { ILLEGAL, CR, LT, AMP, BRACKET, GT, HIGH_SURROGATE, WS, QUOTE, NAME_START, NAME_CHAR, COLON, NAME_HIGH_SURROGATE, isXmlWhitespace } = classes;
-const { TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, EMPTY_ATTRIBUTES, appendChildNode, TreeAttribute, TreeAttributeList, TreeCharacterData, TreeDocument, TreeElement } = tree;
+const { ELEMENT_NODE, TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, TreeAttribute, TreeDocument, NONE, PLAIN_TAGS, PLAIN_CONTENT, DECODED } = tree;
+const { F_FLAGS, F_PARENT, F_START, F_END, F_START_TAG_END, F_END_TAG_START, F_NAME, F_NAMESPACE, F_ATTRIBUTE_START, F_ATTRIBUTE_COUNT, F_CONTENT_PREFIX, F_CONTENT_NAMESPACE } = tree;
 const isXmlChar = characters.isXmlChar;
 const isUriReference = uris.isUriReference;
 const XML_NS = NS.xml;
@@ -88,12 +89,14 @@ export function parseTree(text: string, limits: XmlLimits): TreeParseResult {
 class TreeBuilder {
   private readonly document: Document;
   private readonly length: number;
-  private parent: ParentNode;
+  /** The record of the element being filled (0, the document, outside the root). */
+  private parent = 0;
   private depth = 0;
   private elements = 0;
   /** In-scope namespace bindings, innermost last ("" is the default namespace; URI "" undeclares it). */
   private readonly nsPrefixes: string[] = [];
   private readonly nsUris: string[] = [];
+  private readonly nsAtoms: number[] = [];
   /** The number of bindings in scope (the arrays are reused, never shortened). */
   private nsTop = 0;
   /** nsPrefixes.length before each open element's declarations, by depth. */
@@ -108,7 +111,6 @@ class TreeBuilder {
   ) {
     this.document = new TreeDocument(text);
     this.length = text.length;
-    this.parent = this.document;
   }
 
   run(): Document {
@@ -202,7 +204,7 @@ class TreeBuilder {
     const text = this.text;
     let pos = this.startTag(from);
     while (this.depth > 0) {
-      if (pos >= this.length) fail(`unclosed element ${(this.parent as Element).tagName.slice(0, 64)}`);
+      if (pos >= this.length) fail(`unclosed element ${this.tagNameOf(this.parent).slice(0, 64)}`);
       if (text.charCodeAt(pos) !== C_LT) {
         pos = this.characterData(pos);
         continue;
@@ -269,51 +271,55 @@ class TreeBuilder {
         this.declareNamespace(name.length === 5 ? "" : name.slice(6), rawValues[k]!);
       }
     }
-    const colon = tagName.indexOf(":");
-    let prefix: string | null = null;
-    let localName = tagName;
-    let namespaceURI: string | null;
-    if (colon >= 0) {
-      prefix = tagName.slice(0, colon);
-      localName = tagName.slice(colon + 1);
-      checkQName(prefix, localName, tagName);
-      if (prefix === "xmlns") fail(`element ${tagName.slice(0, 64)} uses the reserved prefix xmlns`);
-      namespaceURI = this.lookup(prefix);
-      if (namespaceURI === null) fail("Error constructing the DOM: NamespaceError: prefix is non-null and namespace is null");
+    const document = this.document;
+    let nameIndex = document.nameOf(tagName);
+    if (nameIndex === undefined) nameIndex = internElementName(document, tagName);
+    const qualifiedName = document.names[nameIndex]!;
+    let namespaceAtom: number;
+    if (qualifiedName.prefix !== null) {
+      namespaceAtom = this.lookupAtom(qualifiedName.prefix);
+      if (namespaceAtom === NONE) fail("Error constructing the DOM: NamespaceError: prefix is non-null and namespace is null");
     } else {
-      namespaceURI = this.lookup("");
+      namespaceAtom = this.lookupAtom("");
     }
 
-    const attributes = count === 0 ? EMPTY_ATTRIBUTES : new TreeAttributeList();
-    const element = new TreeElement(this.document, tagName, prefix, localName, namespaceURI, attributes, from, pos);
-    for (let k = 0; k < count; k++) {
-      const attribute = this.attribute(rawNames[k]!, rawValues[k]!);
-      if (attribute.namespaceURI !== null) {
-        for (let j = 0; j < k; j++) {
-          const other = attributes[j]!;
-          if (other.namespaceURI === attribute.namespaceURI && other.localName === attribute.localName) {
-            fail(`Attribute ${attribute.name.slice(0, 64)} redefined (same namespace and local name as ${other.name.slice(0, 64)})`);
+    const index = document.appendNode(this.parent, ELEMENT_NODE, from);
+    document.set(index, F_START_TAG_END, pos);
+    document.set(index, F_NAME, nameIndex);
+    document.set(index, F_NAMESPACE, namespaceAtom);
+    document.set(index, F_FLAGS, PLAIN_CONTENT);
+    document.set(index, F_ATTRIBUTE_COUNT, count);
+    if (count > 0) {
+      const attributes = document.attributeList;
+      const first = attributes.length;
+      document.set(index, F_ATTRIBUTE_START, first);
+      for (let k = 0; k < count; k++) {
+        const attribute = this.attribute(rawNames[k]!, rawValues[k]!);
+        if (attribute.namespaceURI !== null) {
+          for (let j = first; j < first + k; j++) {
+            const other = attributes[j]!;
+            if (other.namespaceURI === attribute.namespaceURI && other.localName === attribute.localName) {
+              fail(`Attribute ${attribute.name.slice(0, 64)} redefined (same namespace and local name as ${other.name.slice(0, 64)})`);
+            }
           }
         }
-      }
-      attributes[k] = attribute;
-      if (attribute.namespaceURI === null ? UNQUALIFIED_ID_NAMES.has(attribute.localName) : attribute.namespaceURI === WSU_NS && attribute.localName === "Id") {
-        this.document.ids.push({ value: attribute.value, element });
+        attributes.push(attribute);
+        if (attribute.namespaceURI === null ? UNQUALIFIED_ID_NAMES.has(attribute.localName) : attribute.namespaceURI === WSU_NS && attribute.localName === "Id") {
+          document.ids.push({ value: attribute.value, element: document.nodeAt(index) as Element });
+        }
       }
     }
-    if (count > 0) attributes.length = count;
-    appendChildNode(this.parent, element);
-    if (this.depth === 0) this.document.documentElement = element;
+    if (this.depth === 0) document.rootIndex = index;
 
     if (selfClosing) {
-      element.end = pos;
+      document.set(index, F_END, pos);
       // Canonical XML writes `<a></a>`: the parent's source content is not canonical.
-      if (this.depth > 0) (this.parent as Element).plainContent = false;
+      if (this.depth > 0) document.clearFlags(this.parent, PLAIN_CONTENT);
       this.nsTop = mark;
     } else {
       if (++this.depth > this.limits.maxXmlDepth) fail(`nesting deeper than ${this.limits.maxXmlDepth}`);
       this.nsMarks[this.depth] = mark;
-      this.parent = element;
+      this.parent = index;
     }
     return pos;
   }
@@ -334,7 +340,16 @@ class TreeBuilder {
     if (!isUriReference(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is not a URI reference`);
     this.nsPrefixes[this.nsTop] = prefix;
     this.nsUris[this.nsTop] = uri;
+    this.nsAtoms[this.nsTop] = uri === "" ? NONE : this.document.atom(uri);
     this.nsTop++;
+  }
+
+  /** The atom of the namespace URI bound to `prefix` ("" = default), or NONE when unbound. */
+  private lookupAtom(prefix: string): number {
+    if (prefix === "xml") return this.document.atom(XML_NS);
+    const prefixes = this.nsPrefixes;
+    for (let i = this.nsTop - 1; i >= 0; i--) if (prefixes[i] === prefix) return this.nsAtoms[i]!;
+    return NONE;
   }
 
   /** The namespace URI bound to `prefix` ("" = default), or null when unbound. */
@@ -436,9 +451,8 @@ class TreeBuilder {
         pos++;
       } else pos = this.checkCharacter(pos, kind);
     }
-    const data = segment === from ? text.slice(from, pos) : value + text.slice(segment, pos);
-    if (!canonical) (this.parent as Element).plainContent = false;
-    appendChildNode(this.parent, new TreeCharacterData(this.document, TEXT_NODE, data, from));
+    this.characterDataNode(TEXT_NODE, from, pos, segment === from ? undefined : value + text.slice(segment, pos));
+    if (!canonical) this.document.clearFlags(this.parent, PLAIN_CONTENT);
     return pos;
   }
 
@@ -476,8 +490,8 @@ class TreeBuilder {
   /** An end tag at `from`: closes the open element. Returns the position after `>`. */
   private endTag(from: number): number {
     const text = this.text;
-    const element = this.parent as Element;
-    const name = element.tagName;
+    const element = this.parent;
+    const name = this.tagNameOf(element);
     const nameStart = from + 2;
     let pos = nameStart + name.length;
     if (!text.startsWith(name, nameStart) || NAME_CLASS[text.charCodeAt(pos)] !== 0 && pos < this.length) {
@@ -486,13 +500,16 @@ class TreeBuilder {
     }
     pos = this.skipWhitespace(pos);
     if (text.charCodeAt(pos) !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${name.slice(0, 64)}`);
-    element.end = pos + 1;
-    element.endTagStart = from;
-    element.plainTags = element.attributes.length === 0 && element.startTagEnd - element.start === name.length + 2 && pos + 1 - from === name.length + 3;
+    const document = this.document;
+    document.set(element, F_END, pos + 1);
+    document.set(element, F_END_TAG_START, from);
+    const plainTags =
+      document.get(element, F_ATTRIBUTE_COUNT) === 0 && document.get(element, F_START_TAG_END) - document.get(element, F_START) === name.length + 2 && pos + 1 - from === name.length + 3;
+    if (plainTags) document.setFlags(element, PLAIN_TAGS);
     this.nsTop = this.nsMarks[this.depth]!;
     this.depth--;
-    this.parent = element.parentNode!;
-    if (this.depth > 0) noteClosedChild(this.parent as Element, element);
+    this.parent = document.get(element, F_PARENT);
+    if (this.depth > 0) noteClosedChild(this.document, this.parent, element);
     return pos + 1;
   }
 
@@ -502,9 +519,8 @@ class TreeBuilder {
     const dashes = text.indexOf("--", from + 4);
     if (dashes < 0) fail("unterminated comment");
     if (text.charCodeAt(dashes + 2) !== C_GT) fail(`comment is not well-formed at position ${from}`);
-    const data = this.data(from + 4, dashes);
-    if (this.depth > 0) (this.parent as Element).plainContent = false;
-    appendChildNode(this.parent, new TreeCharacterData(this.document, COMMENT_NODE, data, from));
+    this.characterDataNode(COMMENT_NODE, from + 4, dashes, this.data(from + 4, dashes));
+    if (this.depth > 0) this.document.clearFlags(this.parent, PLAIN_CONTENT);
     return dashes + 3;
   }
 
@@ -512,14 +528,29 @@ class TreeBuilder {
   private cdata(from: number): number {
     const end = this.text.indexOf("]]>", from + 9);
     if (end < 0) fail("unterminated CDATA section");
-    const data = this.data(from + 9, end);
-    (this.parent as Element).plainContent = false;
-    appendChildNode(this.parent, new TreeCharacterData(this.document, CDATA_SECTION_NODE, data, from));
+    this.characterDataNode(CDATA_SECTION_NODE, from + 9, end, this.data(from + 9, end));
+    this.document.clearFlags(this.parent, PLAIN_CONTENT);
     return end + 3;
   }
 
-  /** Comment or CDATA content between `from` and `to`: characters checked, line ends normalized. */
-  private data(from: number, to: number): string {
+  /** Adds a text, CDATA or comment node whose data is the source from `from` to `to`, or `decoded` when given. */
+  private characterDataNode(kind: number, from: number, to: number, decoded: string | undefined): void {
+    const document = this.document;
+    const index = document.appendNode(this.parent, kind, from);
+    document.set(index, F_END, to);
+    if (decoded !== undefined) {
+      document.set(index, F_FLAGS, DECODED);
+      document.decodedData.set(index, decoded);
+    }
+  }
+
+  /** The element name of record `index`. */
+  private tagNameOf(index: number): string {
+    return this.document.names[this.document.get(index, F_NAME)]!.tagName;
+  }
+
+  /** Comment or CDATA content between `from` and `to`: characters checked; the data with line ends normalized when there was a CR, else undefined (the source is the data). */
+  private data(from: number, to: number): string | undefined {
     const text = this.text;
     let pos = from;
     let segment = from;
@@ -533,7 +564,7 @@ class TreeBuilder {
         segment = pos;
       } else pos = this.checkCharacter(pos, kind);
     }
-    return segment === from ? text.slice(from, to) : value + text.slice(segment, to);
+    return segment === from ? undefined : value + text.slice(segment, to);
   }
 
   /** A unit of class ILLEGAL or HIGH_SURROGATE at `pos`: refuses it, or steps over a valid surrogate pair. */
@@ -582,26 +613,40 @@ class TreeBuilder {
 }
 
 /**
- * Records on `parent` what its child `element`, just closed, means for the
- * canonical form of the parent's content (see TreeElement.plainContent).
+ * Records on element `parent` what its child `element`, just closed, means
+ * for the canonical form of the parent's content (see TreeElement.plainContent).
  */
-function noteClosedChild(parent: Element, element: Element): void {
-  if (!parent.plainContent) return;
-  if (!element.plainTags || !element.plainContent) {
-    parent.plainContent = false;
+function noteClosedChild(document: Document, parent: number, element: number): void {
+  if ((document.get(parent, F_FLAGS) & PLAIN_CONTENT) === 0) return;
+  if ((document.get(element, F_FLAGS) & (PLAIN_TAGS | PLAIN_CONTENT)) !== (PLAIN_TAGS | PLAIN_CONTENT)) {
+    document.clearFlags(parent, PLAIN_CONTENT);
     return;
   }
-  mergeContentNamespace(parent, element.prefix ?? "", element.namespaceURI ?? "");
-  if (element.contentPrefix !== null) mergeContentNamespace(parent, element.contentPrefix, element.contentNamespace);
+  const namespaceAtom = document.get(element, F_NAMESPACE);
+  mergeContentNamespace(document, parent, document.names[document.get(element, F_NAME)]!.prefixAtom, namespaceAtom === NONE ? document.emptyAtom : namespaceAtom);
+  const contentPrefix = document.get(element, F_CONTENT_PREFIX);
+  if (contentPrefix !== NONE) mergeContentNamespace(document, parent, contentPrefix, document.get(element, F_CONTENT_NAMESPACE));
 }
 
-function mergeContentNamespace(parent: Element, prefix: string, namespace: string): void {
-  if (parent.contentPrefix === null) {
-    parent.contentPrefix = prefix;
-    parent.contentNamespace = namespace;
-  } else if (parent.contentPrefix !== prefix || parent.contentNamespace !== namespace) {
-    parent.plainContent = false;
+function mergeContentNamespace(document: Document, parent: number, prefixAtom: number, namespaceAtom: number): void {
+  const current = document.get(parent, F_CONTENT_PREFIX);
+  if (current === NONE) {
+    document.set(parent, F_CONTENT_PREFIX, prefixAtom);
+    document.set(parent, F_CONTENT_NAMESPACE, namespaceAtom);
+  } else if (current !== prefixAtom || document.get(parent, F_CONTENT_NAMESPACE) !== namespaceAtom) {
+    document.clearFlags(parent, PLAIN_CONTENT);
   }
+}
+
+/** Interns the element name `tagName`, checking it as a QName once per document. */
+function internElementName(document: Document, tagName: string): number {
+  const colon = tagName.indexOf(":");
+  if (colon < 0) return document.internName(tagName, null, tagName);
+  const prefix = tagName.slice(0, colon);
+  const localName = tagName.slice(colon + 1);
+  checkQName(prefix, localName, tagName);
+  if (prefix === "xmlns") fail(`element ${tagName.slice(0, 64)} uses the reserved prefix xmlns`);
+  return document.internName(tagName, prefix, localName);
 }
 
 function fail(reason: string): never {

@@ -1,16 +1,30 @@
 /**
- * The compact, read-only tree of one parsed request (built by `parser.ts`).
+ * The compact, read-only tree of one parsed request (built by `tree-parser.ts`).
  *
- * The node types expose the small subset of the W3C DOM the gateway reads,
- * under the DOM's property names (`nodeType`, `parentNode`, `firstChild`,
- * `nextSibling`, `localName`, `namespaceURI`, `attributes`, ...), so the
- * same code reads this tree and, in tests or the signer, an @xmldom/xmldom
- * one: the interfaces `Node`, `Element`, `Document`, `Attr` below are
- * satisfied by both. Nothing here can modify a tree.
+ * The structure lives in Int32Array pages, a fixed-size record per node
+ * (kind, flags, parent, children, next sibling, source offsets, interned
+ * name and namespace), so a 1 MB request is a few megabytes of integers the
+ * garbage collector never traces, not tens of thousands of objects to copy.
+ * Pages are small (16 KB) so the allocator reuses freed ones: a fresh
+ * multi-megabyte buffer per request costs more in page faults than the
+ * whole parse.
+ * Strings are not cut out of the source while parsing: names and namespace
+ * URIs are interned per document, and a text's data is sliced from the
+ * source when read (only text with references or CR is kept decoded).
+ *
+ * Code reads the tree through small node objects made on first access and
+ * kept (so a node is always the same object: the element dispatched is the
+ * element whose digest was checked). They expose the subset of the W3C DOM
+ * the gateway reads, under the DOM's property names (`nodeType`,
+ * `parentNode`, `firstChild`, `nextSibling`, `localName`, `namespaceURI`,
+ * `attributes`, ...), so the same code reads this tree and, in tests or the
+ * signer, an @xmldom/xmldom one: the interfaces `Node`, `Element`,
+ * `Document`, `Attr` below are satisfied by both. Nothing can modify a tree.
  *
  * Each element records where it sits in the decoded text (`start` at its
- * `<`, `end` just after its end tag or `/>`), so canonical bytes can be
- * taken from the source when they are already canonical.
+ * `<`, `end` just after its end tag or `/>`), and whether its tags and its
+ * content are already canonical there, so canonical bytes can be taken from
+ * the source (`c14n-output.ts`).
  */
 
 export const ELEMENT_NODE = 1;
@@ -78,7 +92,57 @@ export interface IdAttribute {
 export type ChildNode = TreeElement | TreeCharacterData;
 export type ParentNode = TreeElement | TreeDocument;
 
-const NO_ATTRIBUTES_LENGTH = 0;
+// ---- The node record: STRIDE int32 fields per node; node 0 is the document. ----
+export const STRIDE = 16;
+/** Node type (ELEMENT_NODE, TEXT_NODE, ...). */
+export const F_KIND = 0;
+/** Bits of FLAG_*. */
+export const F_FLAGS = 1;
+export const F_PARENT = 2;
+export const F_FIRST_CHILD = 3;
+export const F_LAST_CHILD = 4;
+export const F_NEXT = 5;
+/** Element: atom of the namespace ("" for none) of the elements inside (see `plainContent`). */
+export const F_CONTENT_NAMESPACE = 6;
+/** Element: offset of the `<` of its start tag. Character data: offset of its first character of data. */
+export const F_START = 7;
+/** Element: offset just after its end tag's `>` (or its `/>`). Character data: offset just after its data. */
+export const F_END = 8;
+/** Element: offset just after the start tag's `>`. */
+export const F_START_TAG_END = 9;
+/** Element: offset of the end tag's `<`; -1 for an empty-element tag. */
+export const F_END_TAG_START = 10;
+/** Element: index of its qualified name in `TreeDocument.names`. */
+export const F_NAME = 11;
+/** Element: atom of its namespace URI, -1 for none. */
+export const F_NAMESPACE = 12;
+/** Element: index of its first attribute in `TreeDocument.attributeList`; with F_ATTRIBUTE_COUNT. */
+export const F_ATTRIBUTE_START = 13;
+export const F_ATTRIBUTE_COUNT = 14;
+/** Element: atom of the prefix ("" for none) every element inside uses, -1 when there is none (see `plainContent`). */
+export const F_CONTENT_PREFIX = 15;
+
+/** Element flag: tags already canonical in the source (see TreeElement.plainTags). */
+export const PLAIN_TAGS = 1;
+/** Element flag: content already canonical in the source (see TreeElement.plainContent). */
+export const PLAIN_CONTENT = 2;
+/** Character data flag: `data` is kept decoded in `TreeDocument.decodedData` (it had references or CR). */
+export const DECODED = 4;
+
+export const NONE = -1;
+
+/** Node records per page (a power of two): 256 × STRIDE int32 = 16 KB. */
+const PAGE_SHIFT = 8;
+const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
+
+/** An element's qualified name, interned per document. */
+export interface QualifiedName {
+  readonly tagName: string;
+  readonly prefix: string | null;
+  readonly localName: string;
+  /** Atom of `prefix ?? ""`. */
+  readonly prefixAtom: number;
+}
 
 export class TreeAttribute implements Attr {
   constructor(
@@ -93,7 +157,7 @@ export class TreeAttribute implements Attr {
 /** An array-like list of attributes in document order (index, `length`, `item(i)`). */
 export class TreeAttributeList implements AttributeList {
   [index: number]: TreeAttribute;
-  length = NO_ATTRIBUTES_LENGTH;
+  length = 0;
 
   item(index: number): TreeAttribute | null {
     return index >= 0 && index < this.length ? this[index]! : null;
@@ -109,67 +173,132 @@ function readOnly(): never {
 }
 
 export class TreeElement implements Element {
-  readonly nodeType: typeof ELEMENT_NODE;
-  parentNode: ParentNode | null;
-  previousSibling: ChildNode | null;
-  nextSibling: ChildNode | null;
-  firstChild: ChildNode | null;
-  lastChild: ChildNode | null;
-  /** Offset just after the end tag's `>` (or the `/>`), set when the element closes. */
-  end: number;
-  /** Offset of the end tag's `<` (-1 for an empty-element tag), set when the element closes. */
-  endTagStart: number;
-  /**
-   * Whether the element's tags are already in canonical form in the source:
-   * no attributes (hence no namespace declaration), written exactly as
-   * `<name>` and `</name>` (not as `<name/>`, no white space). Set when it closes.
-   */
-  plainTags: boolean;
-  /**
-   * Whether everything between the tags is already canonical in the source
-   * (`c14n-source.ts`): only plain-tagged elements whose descendants all use
-   * one prefix bound to one namespace (`contentPrefix`, `contentNamespace`),
-   * and text without a CR, a raw `>` or a reference other than `&amp;`,
-   * `&lt;`, `&gt;`; no comment, CDATA section or empty-element tag.
-   */
-  plainContent: boolean;
-  /** The prefix ("" for none) of every element inside, or null when there is none; meaningful when `plainContent`. */
-  contentPrefix: string | null;
-  /** The namespace ("" for none) those elements are in. */
-  contentNamespace: string;
+  private attributeCache: TreeAttributeList | undefined;
 
   constructor(
     readonly ownerDocument: TreeDocument,
-    readonly tagName: string,
-    readonly prefix: string | null,
-    readonly localName: string,
-    readonly namespaceURI: string | null,
-    readonly attributes: TreeAttributeList,
-    /** Offset of the `<` of the start tag in the decoded text. */
-    readonly start: number,
-    /** Offset just after the start tag's `>`. */
-    readonly startTagEnd: number,
-  ) {
-    this.nodeType = ELEMENT_NODE;
-    this.parentNode = null;
-    this.previousSibling = null;
-    this.nextSibling = null;
-    this.firstChild = null;
-    this.lastChild = null;
-    this.end = -1;
-    this.endTagStart = -1;
-    this.plainTags = false;
-    this.plainContent = true;
-    this.contentPrefix = null;
-    this.contentNamespace = "";
+    /** This node's record in the document. */
+    readonly index: number,
+  ) {}
+
+  get nodeType(): typeof ELEMENT_NODE {
+    return ELEMENT_NODE;
+  }
+
+  private field(field: number): number {
+    return this.ownerDocument.get(this.index, field);
+  }
+
+  private get qualifiedName(): QualifiedName {
+    return this.ownerDocument.names[this.field(F_NAME)]!;
+  }
+
+  get tagName(): string {
+    return this.qualifiedName.tagName;
   }
 
   get nodeName(): string {
-    return this.tagName;
+    return this.qualifiedName.tagName;
+  }
+
+  get prefix(): string | null {
+    return this.qualifiedName.prefix;
+  }
+
+  get localName(): string {
+    return this.qualifiedName.localName;
+  }
+
+  get namespaceURI(): string | null {
+    const atom = this.field(F_NAMESPACE);
+    return atom === NONE ? null : this.ownerDocument.atoms[atom]!;
   }
 
   get nodeValue(): null {
     return null;
+  }
+
+  get parentNode(): ParentNode | null {
+    return this.ownerDocument.parentAt(this.field(F_PARENT));
+  }
+
+  get firstChild(): ChildNode | null {
+    return this.ownerDocument.nodeAt(this.field(F_FIRST_CHILD));
+  }
+
+  get lastChild(): ChildNode | null {
+    return this.ownerDocument.nodeAt(this.field(F_LAST_CHILD));
+  }
+
+  get nextSibling(): ChildNode | null {
+    return this.ownerDocument.nodeAt(this.field(F_NEXT));
+  }
+
+  get previousSibling(): ChildNode | null {
+    return this.ownerDocument.previousSiblingOf(this.index);
+  }
+
+  /** Offset of the `<` of the start tag in the decoded text. */
+  get start(): number {
+    return this.field(F_START);
+  }
+
+  /** Offset just after the end tag's `>` (or the `/>`). */
+  get end(): number {
+    return this.field(F_END);
+  }
+
+  /** Offset just after the start tag's `>`. */
+  get startTagEnd(): number {
+    return this.field(F_START_TAG_END);
+  }
+
+  /** Offset of the end tag's `<` (-1 for an empty-element tag). */
+  get endTagStart(): number {
+    return this.field(F_END_TAG_START);
+  }
+
+  /**
+   * Whether the element's tags are already in canonical form in the source:
+   * no attributes (hence no namespace declaration), written exactly as
+   * `<name>` and `</name>` (not as `<name/>`, no white space).
+   */
+  get plainTags(): boolean {
+    return (this.field(F_FLAGS) & PLAIN_TAGS) !== 0;
+  }
+
+  /**
+   * Whether everything between the tags is already canonical in the source:
+   * only plain-tagged elements whose descendants all use one prefix bound to
+   * one namespace (`contentPrefix`, `contentNamespace`), and text without a
+   * CR, a raw `>` or a reference other than `&amp;`, `&lt;`, `&gt;`; no
+   * comment, CDATA section or empty-element tag.
+   */
+  get plainContent(): boolean {
+    return (this.field(F_FLAGS) & PLAIN_CONTENT) !== 0;
+  }
+
+  /** The prefix ("" for none) of every element inside, or null when there is none; meaningful when `plainContent`. */
+  get contentPrefix(): string | null {
+    const atom = this.field(F_CONTENT_PREFIX);
+    return atom === NONE ? null : this.ownerDocument.atoms[atom]!;
+  }
+
+  /** The namespace ("" for none) those elements are in. */
+  get contentNamespace(): string {
+    return this.ownerDocument.atoms[this.field(F_CONTENT_NAMESPACE)]!;
+  }
+
+  get attributes(): TreeAttributeList {
+    if (this.attributeCache) return this.attributeCache;
+    const count = this.field(F_ATTRIBUTE_COUNT);
+    if (count === 0) return (this.attributeCache = EMPTY_ATTRIBUTES);
+    const list = new TreeAttributeList();
+    const first = this.field(F_ATTRIBUTE_START);
+    const all = this.ownerDocument.attributeList;
+    for (let i = 0; i < count; i++) list[i] = all[first + i]!;
+    list.length = count;
+    return (this.attributeCache = list);
   }
 
   /** The children as an array (for DOM consumers that index `childNodes`). */
@@ -181,16 +310,12 @@ export class TreeElement implements Element {
 
   /** The concatenated text and CDATA of the descendants (as DOM's `textContent`). */
   get textContent(): string {
-    let text = "";
-    for (let node: ChildNode | null = this.firstChild; node; node = nextInSubtree(node, this)) {
-      if (node.nodeType === TEXT_NODE || node.nodeType === CDATA_SECTION_NODE) text += node.data;
-    }
-    return text;
+    return this.ownerDocument.textContentOf(this.index);
   }
 
   /** The descendant elements with this namespace and local name ("*" matches any), in document order. */
   getElementsByTagNameNS(namespace: string | null, localName: string): TreeElement[] {
-    return elementsByName(this, namespace, localName);
+    return this.ownerDocument.elementsByName(this.index, namespace, localName);
   }
 
   getAttribute(qualifiedName: string): string | null {
@@ -233,29 +358,22 @@ const CHARACTER_DATA_NAMES: Record<number, string> = {
 };
 
 export class TreeCharacterData implements CharacterData {
-  parentNode: ParentNode | null;
-  previousSibling: ChildNode | null;
-  nextSibling: ChildNode | null;
-  readonly firstChild: null;
-  readonly lastChild: null;
-
   constructor(
     readonly ownerDocument: TreeDocument,
-    readonly nodeType: typeof TEXT_NODE | typeof CDATA_SECTION_NODE | typeof COMMENT_NODE,
-    /** The character data after line-end normalization and reference expansion. */
-    readonly data: string,
-    /** Offset of the first source character of the node. */
-    readonly start: number,
-  ) {
-    this.parentNode = null;
-    this.previousSibling = null;
-    this.nextSibling = null;
-    this.firstChild = null;
-    this.lastChild = null;
+    readonly index: number,
+  ) {}
+
+  get nodeType(): typeof TEXT_NODE | typeof CDATA_SECTION_NODE | typeof COMMENT_NODE {
+    return this.ownerDocument.get(this.index, F_KIND) as typeof TEXT_NODE | typeof CDATA_SECTION_NODE | typeof COMMENT_NODE;
   }
 
   get nodeName(): string {
     return CHARACTER_DATA_NAMES[this.nodeType]!;
+  }
+
+  /** The character data after line-end normalization and reference expansion. */
+  get data(): string {
+    return this.ownerDocument.dataOf(this.index);
   }
 
   get nodeValue(): string {
@@ -264,6 +382,31 @@ export class TreeCharacterData implements CharacterData {
 
   get textContent(): string {
     return this.data;
+  }
+
+  /** Offset of the first character of the data in the source. */
+  get start(): number {
+    return this.ownerDocument.get(this.index, F_START);
+  }
+
+  get parentNode(): ParentNode | null {
+    return this.ownerDocument.parentAt(this.ownerDocument.get(this.index, F_PARENT));
+  }
+
+  get nextSibling(): ChildNode | null {
+    return this.ownerDocument.nodeAt(this.ownerDocument.get(this.index, F_NEXT));
+  }
+
+  get previousSibling(): ChildNode | null {
+    return this.ownerDocument.previousSiblingOf(this.index);
+  }
+
+  get firstChild(): null {
+    return null;
+  }
+
+  get lastChild(): null {
+    return null;
   }
 
   appendChild(): never {
@@ -283,29 +426,114 @@ export class TreeDocument implements Document {
   readonly previousSibling = null;
   readonly nextSibling = null;
   readonly ownerDocument = null;
-  firstChild: ChildNode | null = null;
-  lastChild: ChildNode | null = null;
-  documentElement: TreeElement | null = null;
+  /** The node records, 2^PAGE_SHIFT per page (STRIDE fields each; node 0 is this document). Written by the parser only. */
+  private readonly pages: Int32Array[] = [];
+  /** The number of node records in use. */
+  count = 1;
+  /** Interned strings (prefixes, namespace URIs), by atom. */
+  readonly atoms: string[] = [];
+  private readonly atomIndex = new Map<string, number>();
+  /** The atom of "". */
+  readonly emptyAtom = this.atom("");
+  /** Interned qualified names of elements. */
+  readonly names: QualifiedName[] = [];
+  private readonly nameIndex = new Map<string, number>();
+  /** Every element's attributes, consecutive per element, in document order. */
+  readonly attributeList: TreeAttribute[] = [];
+  /** The data of the character data nodes that had references or CR, by node. */
+  readonly decodedData = new Map<number, string>();
   /** Every id-typed attribute, in document order (filled while building). */
   readonly ids: IdAttribute[] = [];
   /** The number of elements. */
   elementCount = 0;
-
+  /** Index of the document element (0 until there is one). */
+  rootIndex = 0;
   /**
    * The request's bytes when they are all ASCII, so that offsets into `text`
    * are offsets into them too (canonical parts are then hashed from the bytes).
    */
   asciiSource: Uint8Array | undefined = undefined;
+  private readonly nodes: (ChildNode | undefined)[] = [];
 
   /** `text` is the decoded source the offsets of the nodes refer to. */
-  constructor(readonly text: string) {}
+  constructor(readonly text: string) {
+    const first = new Int32Array((PAGE_MASK + 1) * STRIDE);
+    first[F_KIND] = DOCUMENT_NODE;
+    first[F_PARENT] = NONE;
+    first[F_FIRST_CHILD] = NONE;
+    first[F_LAST_CHILD] = NONE;
+    this.pages.push(first);
+  }
+
+  /** Field `field` of node record `index`. */
+  get(index: number, field: number): number {
+    return this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + field]!;
+  }
+
+  get documentElement(): TreeElement | null {
+    return this.rootIndex === 0 ? null : (this.nodeAt(this.rootIndex) as TreeElement);
+  }
+
+  get firstChild(): ChildNode | null {
+    return this.nodeAt(this.get(0, F_FIRST_CHILD));
+  }
+
+  get lastChild(): ChildNode | null {
+    return this.nodeAt(this.get(0, F_LAST_CHILD));
+  }
+
+  /** The node object of record `index` (made once), or null for NONE. */
+  nodeAt(index: number): ChildNode | null {
+    if (index <= 0) return null;
+    const made = this.nodes[index];
+    if (made) return made;
+    const node = this.get(index, F_KIND) === ELEMENT_NODE ? new TreeElement(this, index) : new TreeCharacterData(this, index);
+    this.nodes[index] = node;
+    return node;
+  }
+
+  /** The parent of a node: this document for 0, an element otherwise, null for NONE. */
+  parentAt(index: number): ParentNode | null {
+    if (index === 0) return this;
+    return index < 0 ? null : (this.nodeAt(index) as TreeElement);
+  }
+
+  /** The previous sibling of node `index` (not recorded: found from the parent's first child). */
+  previousSiblingOf(index: number): ChildNode | null {
+    let previous = NONE;
+    for (let node = this.get(this.get(index, F_PARENT), F_FIRST_CHILD); node !== index && node !== NONE; node = this.get(node, F_NEXT)) previous = node;
+    return this.nodeAt(previous);
+  }
+
+  dataOf(index: number): string {
+    if ((this.get(index, F_FLAGS) & DECODED) !== 0) return this.decodedData.get(index)!;
+    return this.text.slice(this.get(index, F_START), this.get(index, F_END));
+  }
+
+  /** The concatenated text and CDATA inside element `index`. */
+  textContentOf(index: number): string {
+    let text = "";
+    for (let node = this.get(index, F_FIRST_CHILD); node !== NONE; node = this.nextInSubtree(node, index)) {
+      const kind = this.get(node, F_KIND);
+      if (kind === TEXT_NODE || kind === CDATA_SECTION_NODE) text += this.dataOf(node);
+    }
+    return text;
+  }
 
   /** The elements with this namespace and local name ("*" matches any), in document order. */
   getElementsByTagNameNS(namespace: string | null, localName: string): TreeElement[] {
-    const root = this.documentElement;
-    if (!root) return [];
-    const found = matches(root, namespace, localName) ? [root] : [];
-    return found.concat(elementsByName(root, namespace, localName));
+    if (this.rootIndex === 0) return [];
+    const found = this.matches(this.rootIndex, namespace, localName) ? [this.nodeAt(this.rootIndex) as TreeElement] : [];
+    return found.concat(this.elementsByName(this.rootIndex, namespace, localName));
+  }
+
+  /** The descendant elements of element `root` with this namespace and local name, in document order. */
+  elementsByName(root: number, namespace: string | null, localName: string): TreeElement[] {
+    const found: TreeElement[] = [];
+    for (let node = this.get(root, F_FIRST_CHILD); node !== NONE; node = this.nextInSubtree(node, root)) {
+      if (this.get(node, F_KIND) === ELEMENT_NODE && this.matches(node, namespace, localName)) found.push(this.nodeAt(node) as TreeElement);
+    }
+    return found;
   }
 
   appendChild(): never {
@@ -315,38 +543,84 @@ export class TreeDocument implements Document {
   removeChild(): never {
     return readOnly();
   }
-}
 
-/** The node after `node` in document order within `root`'s subtree (`root` excluded), or null. */
-function nextInSubtree(node: ChildNode, root: TreeElement): ChildNode | null {
-  if (node.firstChild) return node.firstChild;
-  for (let current: ChildNode | ParentNode | null = node; current && current !== root; current = current.parentNode) {
-    if (current.nextSibling) return current.nextSibling;
+  // ---- For the builder (tree-parser.ts) only. ----
+
+  /** The atom of `value`, interned. */
+  atom(value: string): number {
+    let atom = this.atomIndex.get(value);
+    if (atom === undefined) {
+      atom = this.atoms.length;
+      this.atoms.push(value);
+      this.atomIndex.set(value, atom);
+    }
+    return atom;
   }
-  return null;
-}
 
-function matches(element: TreeElement, namespace: string | null, localName: string): boolean {
-  return (namespace === "*" || element.namespaceURI === (namespace || null)) && (localName === "*" || element.localName === localName);
-}
-
-function elementsByName(root: TreeElement, namespace: string | null, localName: string): TreeElement[] {
-  const found: TreeElement[] = [];
-  for (let node: ChildNode | null = root.firstChild; node; node = nextInSubtree(node, root)) {
-    if (node.nodeType === ELEMENT_NODE && matches(node, namespace, localName)) found.push(node);
+  /** The index of the qualified name `tagName`, or undefined when not yet interned. */
+  nameOf(tagName: string): number | undefined {
+    return this.nameIndex.get(tagName);
   }
-  return found;
-}
 
-/** Appends `child` as the last child of `parent` (for the builder only). */
-export function appendChildNode(parent: ParentNode, child: ChildNode): void {
-  child.parentNode = parent;
-  const last = parent.lastChild;
-  if (last) {
-    last.nextSibling = child;
-    child.previousSibling = last;
-  } else parent.firstChild = child;
-  parent.lastChild = child;
+  internName(tagName: string, prefix: string | null, localName: string): number {
+    const index = this.names.length;
+    this.names.push({ tagName, prefix, localName, prefixAtom: this.atom(prefix ?? "") });
+    this.nameIndex.set(tagName, index);
+    return index;
+  }
+
+  set(index: number, field: number, value: number): void {
+    this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + field] = value;
+  }
+
+  setFlags(index: number, bits: number): void {
+    this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + F_FLAGS]! |= bits;
+  }
+
+  clearFlags(index: number, bits: number): void {
+    this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + F_FLAGS]! &= ~bits;
+  }
+
+  /** Adds a node record of `kind` as the last child of `parent`; returns its index. */
+  appendNode(parent: number, kind: number, start: number): number {
+    const index = this.count++;
+    if ((index & PAGE_MASK) === 0) this.pages.push(new Int32Array((PAGE_MASK + 1) * STRIDE));
+    const page = this.pages[index >> PAGE_SHIFT]!;
+    const base = (index & PAGE_MASK) * STRIDE;
+    page[base + F_KIND] = kind;
+    page[base + F_PARENT] = parent;
+    page[base + F_FIRST_CHILD] = NONE;
+    page[base + F_LAST_CHILD] = NONE;
+    page[base + F_NEXT] = NONE;
+    page[base + F_START] = start;
+    page[base + F_END_TAG_START] = NONE;
+    page[base + F_CONTENT_PREFIX] = NONE;
+    const last = this.get(parent, F_LAST_CHILD);
+    if (last === NONE) this.set(parent, F_FIRST_CHILD, index);
+    else this.set(last, F_NEXT, index);
+    this.set(parent, F_LAST_CHILD, index);
+    return index;
+  }
+
+  private matches(index: number, namespace: string | null, localName: string): boolean {
+    if (namespace !== "*") {
+      const atom = this.get(index, F_NAMESPACE);
+      const uri = atom === NONE ? null : this.atoms[atom]!;
+      if (uri !== (namespace || null)) return false;
+    }
+    return localName === "*" || this.names[this.get(index, F_NAME)]!.localName === localName;
+  }
+
+  /** The node after `node` in document order within `root`'s subtree (`root` excluded), or NONE. */
+  private nextInSubtree(node: number, root: number): number {
+    const first = this.get(node, F_FIRST_CHILD);
+    if (first !== NONE && this.get(node, F_KIND) === ELEMENT_NODE) return first;
+    for (let current = node; current !== root && current > 0; current = this.get(current, F_PARENT)) {
+      const next = this.get(current, F_NEXT);
+      if (next !== NONE) return next;
+    }
+    return NONE;
+  }
 }
 
 /** Whether `document` is a tree of this module (with ids collected while building). */
