@@ -226,7 +226,6 @@ class TreeBuilder {
     const text = this.text;
     const nameStart = from + 1;
     const nameEnd = this.name(nameStart, "malformed start tag");
-    const tagName = text.slice(nameStart, nameEnd);
     if (++this.elements > this.limits.maxXmlElements) fail(`more than ${this.limits.maxXmlElements} elements`);
 
     const rawNames = this.rawNames;
@@ -272,8 +271,11 @@ class TreeBuilder {
       }
     }
     const document = this.document;
-    let nameIndex = document.nameOf(tagName);
-    if (nameIndex === undefined) nameIndex = internElementName(document, tagName);
+    let nameIndex = document.recentName(text, nameStart, nameEnd);
+    if (nameIndex === undefined) {
+      const tagName = text.slice(nameStart, nameEnd);
+      nameIndex = document.nameOf(tagName) ?? internElementName(document, tagName);
+    }
     const qualifiedName = document.names[nameIndex]!;
     let namespaceAtom: number;
     if (qualifiedName.prefix !== null) {
@@ -540,7 +542,8 @@ class TreeBuilder {
     document.set(index, F_END, to);
     if (decoded !== undefined) {
       document.set(index, F_FLAGS, DECODED);
-      document.decodedData.set(index, decoded);
+      document.set(index, F_NAME, document.decodedData.length);
+      document.decodedData.push(decoded);
     }
   }
 

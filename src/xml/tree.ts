@@ -5,7 +5,7 @@
  * (kind, flags, parent, children, next sibling, source offsets, interned
  * name and namespace), so a 1 MB request is a few megabytes of integers the
  * garbage collector never traces, not tens of thousands of objects to copy.
- * Pages are small (16 KB) so the allocator reuses freed ones: a fresh
+ * Pages are small (64 KB) so the allocator reuses freed ones: a fresh
  * multi-megabyte buffer per request costs more in page faults than the
  * whole parse.
  * Strings are not cut out of the source while parsing: names and namespace
@@ -126,14 +126,15 @@ export const F_CONTENT_PREFIX = 15;
 export const PLAIN_TAGS = 1;
 /** Element flag: content already canonical in the source (see TreeElement.plainContent). */
 export const PLAIN_CONTENT = 2;
-/** Character data flag: `data` is kept decoded in `TreeDocument.decodedData` (it had references or CR). */
+/** Character data flag: `data` is kept decoded in `TreeDocument.decodedData`, at the slot in F_NAME (it had references or CR). */
 export const DECODED = 4;
 
 export const NONE = -1;
 
-/** Node records per page (a power of two): 256 × STRIDE int32 = 16 KB. */
-const PAGE_SHIFT = 8;
+/** Node records per page (a power of two): 1024 × STRIDE int32 = 64 KB. */
+const PAGE_SHIFT = 10;
 const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
+const RECENT_NAME_MASK = 63;
 
 /** An element's qualified name, interned per document. */
 export interface QualifiedName {
@@ -438,10 +439,11 @@ export class TreeDocument implements Document {
   /** Interned qualified names of elements. */
   readonly names: QualifiedName[] = [];
   private readonly nameIndex = new Map<string, number>();
+  private readonly recentNames = new Int32Array(RECENT_NAME_MASK + 1).fill(NONE);
   /** Every element's attributes, consecutive per element, in document order. */
   readonly attributeList: TreeAttribute[] = [];
   /** The data of the character data nodes that had references or CR, by node. */
-  readonly decodedData = new Map<number, string>();
+  readonly decodedData: string[] = [];
   /** Every id-typed attribute, in document order (filled while building). */
   readonly ids: IdAttribute[] = [];
   /** The number of elements. */
@@ -506,7 +508,7 @@ export class TreeDocument implements Document {
   }
 
   dataOf(index: number): string {
-    if ((this.get(index, F_FLAGS) & DECODED) !== 0) return this.decodedData.get(index)!;
+    if ((this.get(index, F_FLAGS) & DECODED) !== 0) return this.decodedData[this.get(index, F_NAME)]!;
     return this.text.slice(this.get(index, F_START), this.get(index, F_END));
   }
 
@@ -562,10 +564,23 @@ export class TreeDocument implements Document {
     return this.nameIndex.get(tagName);
   }
 
+  /**
+   * The index of the interned name written in `text` from `start` to `end`, or
+   * undefined: a lookup by first character and length checked against the
+   * source, so the common case cuts no string out of it.
+   */
+  recentName(text: string, start: number, end: number): number | undefined {
+    const slot = this.recentNames[(text.charCodeAt(start) * 31 + (end - start)) & RECENT_NAME_MASK]!;
+    if (slot === NONE) return undefined;
+    const tagName = this.names[slot]!.tagName;
+    return tagName.length === end - start && text.startsWith(tagName, start) ? slot : undefined;
+  }
+
   internName(tagName: string, prefix: string | null, localName: string): number {
     const index = this.names.length;
     this.names.push({ tagName, prefix, localName, prefixAtom: this.atom(prefix ?? "") });
     this.nameIndex.set(tagName, index);
+    this.recentNames[(tagName.charCodeAt(0) * 31 + tagName.length) & RECENT_NAME_MASK] = index;
     return index;
   }
 
@@ -588,6 +603,7 @@ export class TreeDocument implements Document {
     const page = this.pages[index >> PAGE_SHIFT]!;
     const base = (index & PAGE_MASK) * STRIDE;
     page[base + F_KIND] = kind;
+    page[base + F_FLAGS] = 0;
     page[base + F_PARENT] = parent;
     page[base + F_FIRST_CHILD] = NONE;
     page[base + F_LAST_CHILD] = NONE;
