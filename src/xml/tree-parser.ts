@@ -40,6 +40,7 @@ const { ELEMENT_NODE, TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, TreeAttribute
 const { F_FLAGS, F_PARENT, F_START, F_END, F_START_TAG_END, F_END_TAG_START, F_NAME, F_NAMESPACE, F_ATTRIBUTE_START, F_ATTRIBUTE_COUNT, F_CONTENT_PREFIX, F_CONTENT_NAMESPACE } = tree;
 const isXmlChar = characters.isXmlChar;
 const isUriReference = uris.isUriReference;
+const isAbsoluteUri = uris.isAbsoluteUri;
 const XML_NS = NS.xml;
 const XMLNS_NS = NS.xmlns;
 const WSU_NS = NS.wsu;
@@ -340,6 +341,7 @@ class TreeBuilder {
       if (uri === "") fail(`xmlns:${prefix.slice(0, 64)}="" is not allowed in XML 1.0 namespaces`);
     }
     if (!isUriReference(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is not a URI reference`);
+    if (uri !== "" && !isAbsoluteUri(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is a relative URI (canonical XML refuses them)`);
     this.nsPrefixes[this.nsTop] = prefix;
     this.nsUris[this.nsTop] = uri;
     this.nsAtoms[this.nsTop] = uri === "" ? NONE : this.document.atom(uri);

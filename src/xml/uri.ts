@@ -26,9 +26,21 @@ const TAIL = `(?:\\?${QUERY_OR_FRAGMENT})?(?:#${QUERY_OR_FRAGMENT})?`;
 const URI = `[A-Za-z][A-Za-z0-9+\\-.]*:(?://${AUTHORITY}${PATH_ABEMPTY}|${PATH_ABSOLUTE}|${PATH_ROOTLESS}|)${TAIL}`;
 const RELATIVE_REF = `(?://${AUTHORITY}${PATH_ABEMPTY}|${PATH_ABSOLUTE}|${PATH_NOSCHEME}|)${TAIL}`;
 const URI_REFERENCE = new RegExp(`^(?:${URI}|${RELATIVE_REF})$`);
+const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
 
 const MAX_CACHED = 256;
 const cache = new Map<string, boolean>();
+
+/**
+ * Whether a namespace name (already a URI reference) is absolute, i.e. has a
+ * scheme. Relative namespace URIs are deprecated, and Canonical XML fails on
+ * a document that declares one: libxml2 (xmlsec1) refuses to canonicalize
+ * it anywhere in the document, so the gateway refuses it at parse time
+ * rather than verify what another verifier could not.
+ */
+export function isAbsoluteUri(value: string): boolean {
+  return SCHEME.test(value);
+}
 
 export function isUriReference(value: string): boolean {
   let valid = cache.get(value);

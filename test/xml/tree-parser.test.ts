@@ -75,6 +75,8 @@ describe("namespace well-formedness (Namespaces in XML 1.0)", () => {
     ["empty local part", '<p: xmlns:p="urn:x"/>', "p: is not a valid qualified name"],
     ["local part starting with '-'", '<p:-a xmlns:p="urn:x"/>', "p:-a is not a valid qualified name"],
     ["namespace name that is not a URI reference", '<a xmlns:p="urn:a b"/>', 'namespace name "urn:a b" is not a URI reference'],
+    ["relative namespace name (canonical XML fails on it)", '<a xmlns:p="relative/path"/>', 'namespace name "relative/path" is a relative URI (canonical XML refuses them)'],
+    ["relative default namespace name", '<a><b xmlns="#x"/></a>', 'namespace name "#x" is a relative URI (canonical XML refuses them)'],
   ];
   for (const [name, xml, expected] of cases) test(`${name} → refused`, () => assert.equal(reason(xml), expected));
 

@@ -1,0 +1,12 @@
+import { makeKeys, writeConfigDir, loadBenchConfig, makeSignedEnvelope, parseSize } from "../bench/fixtures.ts";
+import { fullVerification, parseOnly, verifyOnly } from "../bench/paths.ts";
+const size = process.argv[2] ?? "1m"; const which = process.argv[3] ?? "full"; const n = Number(process.argv[4] ?? 100);
+const keys = makeKeys(); const config = loadBenchConfig(writeConfigDir(keys));
+const env = makeSignedEnvelope(keys, size, parseSize(size));
+const fn: any = which === "full" ? fullVerification(config, env) : which === "parse" ? parseOnly(config, env) : verifyOnly(config, env);
+for (let i = 0; i < 5; i++) await fn();
+const t = process.hrtime.bigint(); const c = process.cpuUsage();
+for (let i = 0; i < n; i++) await fn();
+const ms = Number(process.hrtime.bigint() - t) / 1e6 / n;
+const cu = process.cpuUsage(c); const cpu = (cu.user + cu.system) / 1e3 / n;
+console.log(`${which} ${size}: ${cpu.toFixed(3)} cpu-ms/iter ${ms.toFixed(3)} ms/iter`);
