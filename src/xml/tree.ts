@@ -135,6 +135,7 @@ export const NONE = -1;
 const PAGE_SHIFT = 10;
 const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
 const RECENT_NAME_MASK = 63;
+const FIRST_PAGE_NODES = 64;
 
 /** An element's qualified name, interned per document. */
 export interface QualifiedName {
@@ -459,7 +460,8 @@ export class TreeDocument implements Document {
 
   /** `text` is the decoded source the offsets of the nodes refer to. */
   constructor(readonly text: string) {
-    const first = new Int32Array((PAGE_MASK + 1) * STRIDE);
+    // The first page starts small and doubles up to a full page: most requests are a few kilobytes.
+    const first = new Int32Array(FIRST_PAGE_NODES * STRIDE);
     first[F_KIND] = DOCUMENT_NODE;
     first[F_PARENT] = NONE;
     first[F_FIRST_CHILD] = NONE;
@@ -599,9 +601,10 @@ export class TreeDocument implements Document {
   /** Adds a node record of `kind` as the last child of `parent`; returns its index. */
   appendNode(parent: number, kind: number, start: number): number {
     const index = this.count++;
-    if ((index & PAGE_MASK) === 0) this.pages.push(new Int32Array((PAGE_MASK + 1) * STRIDE));
-    const page = this.pages[index >> PAGE_SHIFT]!;
     const base = (index & PAGE_MASK) * STRIDE;
+    if (base === 0) this.pages.push(new Int32Array((PAGE_MASK + 1) * STRIDE));
+    else if (index <= PAGE_MASK && base === this.pages[0]!.length) this.growFirstPage();
+    const page = this.pages[index >> PAGE_SHIFT]!;
     page[base + F_KIND] = kind;
     page[base + F_FLAGS] = 0;
     page[base + F_PARENT] = parent;
@@ -616,6 +619,12 @@ export class TreeDocument implements Document {
     else this.set(last, F_NEXT, index);
     this.set(parent, F_LAST_CHILD, index);
     return index;
+  }
+
+  private growFirstPage(): void {
+    const grown = new Int32Array(this.pages[0]!.length * 2);
+    grown.set(this.pages[0]!);
+    this.pages[0] = grown;
   }
 
   private matches(index: number, namespace: string | null, localName: string): boolean {
