@@ -169,7 +169,6 @@ export class SqliteStore implements Store {
         for (const table of tables) this.ensureTable(table);
       }).immediate();
       this.statements.clear(); // SQLite re-prepares after a schema change anyway; start afresh
-
     });
   }
 
