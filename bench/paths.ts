@@ -40,6 +40,7 @@ export function fullVerification(config: GatewayConfig, envelope: BenchEnvelope)
     if (decision.kind !== "admitted" || decision.sessionUser !== BENCH_RUN_AS) {
       throw new Error(`bench envelope not admitted: ${decision.kind === "refused" ? decision.steps.join("; ") : decision.kind}`);
     }
+    parsed.document.release(); // as the gateway does once the request is answered
   };
 }
 
@@ -72,6 +73,7 @@ export function parseOnly(config: GatewayConfig, envelope: BenchEnvelope): () =>
   return () => {
     const parsed = xmlParser.parse(envelope.bytes, config.gateway.limits);
     if (parsed.kind !== "parsed") throw new Error(`bench envelope refused by the parser: ${parsed.reason}`);
+    parsed.document.release();
   };
 }
 

@@ -15,6 +15,7 @@ import type { GatewayResponse, RequestState } from "./state.js";
 import { recordRequestMetrics } from "../observability/metrics.js";
 import { refusalEntry } from "../admin/record-refusal.js";
 import { DependencyUnavailableError } from "../dependency.js";
+import { releaseTree } from "../xml/tree.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -52,6 +53,8 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
     writeResponse(ctx, delivered ? response : { kind: "connection-closed" });
     ctx.set("X-Request-Id", requestId);
     logAudit(ctx.state, services, delivered ? ctx.status : response.kind === "connection-closed" ? response.sentByNode : undefined, response);
+    // Answered and logged: the parsed tree's pages go to the next request (reading it from here on throws).
+    releaseTree(ctx.state.envelope?.document);
   };
 }
 

@@ -136,6 +136,24 @@ const PAGE_SHIFT = 10;
 const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
 const RECENT_NAME_MASK = 63;
 const FIRST_PAGE_NODES = 64;
+const FULL_PAGE_LENGTH = (PAGE_MASK + 1) * STRIDE;
+
+/**
+ * Pages of finished documents, for the next parses: on a virtual machine a
+ * fresh page of memory costs more in page faults than filling it (typed
+ * arrays allocated per request made a 100 KB parse 2.5x slower than objects
+ * on the collector's reused heap). A page comes back only when its document
+ * is released at the end of its request (`release()`, after which reading
+ * that document throws), never while a node of it can still be read; every
+ * field of a record is written when the record is added, so nothing of an
+ * earlier request is ever read.
+ */
+const pagePool: Int32Array[] = [];
+const MAX_POOLED_PAGES = 256;
+
+function fullPage(): Int32Array {
+  return pagePool.pop() ?? new Int32Array(FULL_PAGE_LENGTH);
+}
 
 /** An element's qualified name, interned per document. */
 export interface QualifiedName {
@@ -429,7 +447,7 @@ export class TreeDocument implements Document {
   readonly nextSibling = null;
   readonly ownerDocument = null;
   /** The node records, 2^PAGE_SHIFT per page (STRIDE fields each; node 0 is this document). Written by the parser only. */
-  private readonly pages: Int32Array[] = [];
+  private pages: Int32Array[] = [];
   /** The number of node records in use. */
   count = 1;
   /** Interned strings (prefixes, namespace URIs), by atom. */
@@ -460,13 +478,26 @@ export class TreeDocument implements Document {
 
   /** `text` is the decoded source the offsets of the nodes refer to. */
   constructor(readonly text: string) {
-    // The first page starts small and doubles up to a full page: most requests are a few kilobytes.
-    const first = new Int32Array(FIRST_PAGE_NODES * STRIDE);
+    // The first page is sized for the text (SOAP has about a node per 20–40 characters; it doubles if short), up to a full page.
+    const expected = 2 ** Math.ceil(Math.log2(text.length / 64 + 1));
+    const first = expected > PAGE_MASK ? fullPage() : new Int32Array(Math.max(FIRST_PAGE_NODES, expected) * STRIDE);
     first[F_KIND] = DOCUMENT_NODE;
     first[F_PARENT] = NONE;
     first[F_FIRST_CHILD] = NONE;
     first[F_LAST_CHILD] = NONE;
     this.pages.push(first);
+  }
+
+  /**
+   * Ends the document's life at the end of its request: its full pages go
+   * back to the pool, and any later read of its structure throws instead of
+   * reading what a later request wrote there.
+   */
+  release(): void {
+    const pages = this.pages;
+    this.pages = [];
+    this.nodes.length = 0;
+    for (const page of pages) if (page.length === FULL_PAGE_LENGTH && pagePool.length < MAX_POOLED_PAGES) pagePool.push(page);
   }
 
   /** Field `field` of node record `index`. */
@@ -602,11 +633,11 @@ export class TreeDocument implements Document {
   appendNode(parent: number, kind: number, start: number): number {
     const index = this.count++;
     const base = (index & PAGE_MASK) * STRIDE;
-    if (base === 0) this.pages.push(new Int32Array((PAGE_MASK + 1) * STRIDE));
+    if (base === 0) this.pages.push(fullPage());
     else if (index <= PAGE_MASK && base === this.pages[0]!.length) this.growFirstPage();
     const page = this.pages[index >> PAGE_SHIFT]!;
+    page.fill(0, base, base + STRIDE);
     page[base + F_KIND] = kind;
-    page[base + F_FLAGS] = 0;
     page[base + F_PARENT] = parent;
     page[base + F_FIRST_CHILD] = NONE;
     page[base + F_LAST_CHILD] = NONE;
@@ -646,6 +677,11 @@ export class TreeDocument implements Document {
     }
     return NONE;
   }
+}
+
+/** Releases `document` when it is a tree of this module (see TreeDocument.release); other DOMs are left to the collector. */
+export function releaseTree(document: unknown): void {
+  if (document instanceof TreeDocument) document.release();
 }
 
 /** Whether `document` is a tree of this module (with ids collected while building). */

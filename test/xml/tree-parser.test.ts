@@ -190,3 +190,44 @@ describe("request bytes", () => {
     assert.ok(other.kind === "parsed" && other.document.asciiSource === undefined);
   });
 });
+
+describe("release at the end of a request", () => {
+  const LARGE = { maxXmlDepth: 8, maxXmlElements: 20_000, maxAttributesPerElement: 4 };
+  const shape = (document: TreeDocument): string => {
+    const parts: string[] = [];
+    const visit = (node: TreeDocument["firstChild"]) => {
+      for (let child = node; child; child = child.nextSibling) {
+        if (child.nodeType === 1) {
+          const element = child as TreeElement;
+          parts.push(`<${element.tagName} ${element.namespaceURI} ${element.plainTags} ${element.plainContent} ${element.attributes.length} ${element.start}-${element.end}>`);
+          visit(element.firstChild);
+          parts.push(`</${element.tagName}>`);
+        } else parts.push(`${child.nodeType}:${child.nodeValue}`);
+      }
+    };
+    visit(document.firstChild);
+    return parts.join("");
+  };
+  const big = (tag: string, count: number) => `<r xmlns:p="urn:${tag}">${Array.from({ length: count }, (_, i) => `<p:${tag} n="${i}">v${i} &amp; ${tag}</p:${tag}>`).join("")}</r>`;
+  const parseLarge = (xml: string) => {
+    const result = parseTree(xml, LARGE);
+    if (result.kind !== "parsed") throw new Error(result.reason);
+    return result.document;
+  };
+
+  test("a released tree throws on any read instead of showing what a later request wrote into its pages", () => {
+    const first = parseLarge(big("first", 3000));
+    const element = first.documentElement!.firstChild as TreeElement;
+    assert.equal(element.tagName, "p:first");
+    first.release();
+    first.release(); // twice is harmless
+    assert.throws(() => element.tagName);
+    assert.throws(() => first.documentElement);
+    // The next request reuses the pages: its tree is exactly what a parse into fresh pages gives.
+    const second = parseLarge(big("second", 2500));
+    const fresh = parseLarge(big("second", 2500));
+    assert.equal(shape(second), shape(fresh));
+    assert.equal((second.documentElement!.lastChild as TreeElement).getAttribute("n"), "2499");
+    assert.throws(() => element.firstChild);
+  });
+});
