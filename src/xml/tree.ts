@@ -5,9 +5,9 @@
  * (kind, flags, parent, children, next sibling, source offsets, interned
  * name and namespace), so a 1 MB request is a few megabytes of integers the
  * garbage collector never traces, not tens of thousands of objects to copy.
- * Pages are small (64 KB) so the allocator reuses freed ones: a fresh
- * multi-megabyte buffer per request costs more in page faults than the
- * whole parse.
+ * Pages are 64 KB and reused from request to request (a released tree
+ * gives them back, see `release()`): fresh memory per request costs more
+ * in page faults than the parse itself.
  * Strings are not cut out of the source while parsing: names and namespace
  * URIs are interned per document, and a text's data is sliced from the
  * source when read (only text with references or CR is kept decoded).
