@@ -20,16 +20,17 @@
  *   workers  `serve --workers 2` against `serve --workers 1`, both with a
  *            Redis replay cache (a redis-server of its own), signed 6 KB
  *            insertMultiple (both workers write one SQLite file) and a
- *            signed `get` (a read: no write lock), not pinned (client, Redis and the workers share
- *            every CPU); both run at once and their rounds alternate.
+ *            signed `get` (a read: no write lock), not pinned (client,
+ *            Redis and the workers share every CPU); both run at once and
+ *            their rounds alternate.
  *   rss      peak RSS (VmHWM) of one `serve` process while `--rss-requests`
  *            signed 1 MB requests arrive at once, each on its own connection.
  *
  * `--store-sync full,normal` measures single and workers with each SQLite
- * `synchronous` level (default: full only): full is `serve`'s default (one fsync of
- * the WAL per commit, and better-sqlite3 waits for it on the event loop),
- * normal syncs at checkpoints only (durable across a process crash, not a
- * power loss). rss uses the first level.
+ * `synchronous` level (default: full only). full is `serve`'s default: one
+ * fsync of the WAL per commit, which better-sqlite3 waits for on the event
+ * loop; normal syncs at checkpoints only (durable across a process crash,
+ * not a power loss). rss uses the first level.
  *
  * Every request is a fresh signed copy (bench/restamp.ts: new Timestamp and
  * SignatureValue, so the real replay cache admits it) and every answer must
@@ -38,8 +39,8 @@
  *
  *   flock /tmp/bench.lock npm run bench:e2e -- [--parts single,workers,rss] [--shapes element,text]
  *     [--sizes 6k,100k,1m] [--seconds 1.5] [--rounds 5] [--connections 8] [--gateway-cpu 1] [--client-cpu 0]
- *     [--wss4j-warmup 15] [--settle 0.05] [--workers-connections 8] [--workers-ops insertMultiple,get] [--rss-requests 50] [--rss-shapes element,text]
- *     [--store-sync full|normal|full,normal]
+ *     [--wss4j-warmup 15] [--settle 0.05] [--workers-connections 8] [--workers-size 6k] [--workers-ops insertMultiple,get]
+ *     [--rss-requests 50] [--rss-size 1m] [--rss-shapes element,text] [--store-sync full|normal|full,normal]
  *     [--gateway-profile DIR]  (the one-worker gateway writes a .cpuprofile there when it stops)
  */
 import { spawnSync } from "node:child_process";
