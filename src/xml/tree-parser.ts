@@ -36,8 +36,8 @@ const ATTRIBUTE_CLASS = classes.ATTRIBUTE_CLASS;
 const DATA_CLASS = classes.DATA_CLASS;
 const NAME_CLASS = classes.NAME_CLASS;
 const { ILLEGAL, CR, LT, AMP, BRACKET, GT, HIGH_SURROGATE, WS, QUOTE, NAME_START, NAME_CHAR, COLON, NAME_HIGH_SURROGATE, isXmlWhitespace } = classes;
-const { ELEMENT_NODE, TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, TreeAttribute, TreeDocument, NONE, PLAIN_TAGS, PLAIN_CONTENT, DECODED } = tree;
-const { F_FLAGS, F_PARENT, F_START, F_END, F_START_TAG_END, F_END_TAG_START, F_NAME, F_NAMESPACE, F_ATTRIBUTE_START, F_ATTRIBUTE_COUNT, F_CONTENT_PREFIX, F_CONTENT_NAMESPACE } = tree;
+const { TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, TreeAttribute, TreeDocument, NONE, PLAIN_TAGS, PLAIN_CONTENT } = tree;
+const { F_FLAGS, F_END, F_NAME, F_NAMESPACE, F_CONTENT_PREFIX, F_CONTENT_NAMESPACE } = tree;
 const isXmlChar = characters.isXmlChar;
 const isUriReference = uris.isUriReference;
 const isAbsoluteUri = uris.isAbsoluteUri;
@@ -286,16 +286,10 @@ class TreeBuilder {
       namespaceAtom = this.lookupAtom("");
     }
 
-    const index = document.appendNode(this.parent, ELEMENT_NODE, from);
-    document.set(index, F_START_TAG_END, pos);
-    document.set(index, F_NAME, nameIndex);
-    document.set(index, F_NAMESPACE, namespaceAtom);
-    document.set(index, F_FLAGS, PLAIN_CONTENT);
-    document.set(index, F_ATTRIBUTE_COUNT, count);
+    const attributes = document.attributeList;
+    const first = attributes.length;
+    const index = document.appendElement(this.parent, from, pos, nameIndex, namespaceAtom, first, count);
     if (count > 0) {
-      const attributes = document.attributeList;
-      const first = attributes.length;
-      document.set(index, F_ATTRIBUTE_START, first);
       for (let k = 0; k < count; k++) {
         const attribute = this.attribute(rawNames[k]!, rawValues[k]!);
         if (attribute.namespaceURI !== null) {
@@ -505,14 +499,9 @@ class TreeBuilder {
     pos = this.skipWhitespace(pos);
     if (text.charCodeAt(pos) !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${name.slice(0, 64)}`);
     const document = this.document;
-    document.set(element, F_END, pos + 1);
-    document.set(element, F_END_TAG_START, from);
-    const plainTags =
-      document.get(element, F_ATTRIBUTE_COUNT) === 0 && document.get(element, F_START_TAG_END) - document.get(element, F_START) === name.length + 2 && pos + 1 - from === name.length + 3;
-    if (plainTags) document.setFlags(element, PLAIN_TAGS);
+    this.parent = document.closeElement(element, from, pos + 1, name.length);
     this.nsTop = this.nsMarks[this.depth]!;
     this.depth--;
-    this.parent = document.get(element, F_PARENT);
     if (this.depth > 0) noteClosedChild(this.document, this.parent, element);
     return pos + 1;
   }
@@ -540,11 +529,9 @@ class TreeBuilder {
   /** Adds a text, CDATA or comment node whose data is the source from `from` to `to`, or `decoded` when given. */
   private characterDataNode(kind: number, from: number, to: number, decoded: string | undefined): void {
     const document = this.document;
-    const index = document.appendNode(this.parent, kind, from);
-    document.set(index, F_END, to);
-    if (decoded !== undefined) {
-      document.set(index, F_FLAGS, DECODED);
-      document.set(index, F_NAME, document.decodedData.length);
+    if (decoded === undefined) document.appendCharacterData(this.parent, kind, from, to, NONE);
+    else {
+      document.appendCharacterData(this.parent, kind, from, to, document.decodedData.length);
       document.decodedData.push(decoded);
     }
   }

@@ -621,21 +621,39 @@ export class TreeDocument implements Document {
     this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + field] = value;
   }
 
-  setFlags(index: number, bits: number): void {
-    this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + F_FLAGS]! |= bits;
-  }
-
   clearFlags(index: number, bits: number): void {
     this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + F_FLAGS]! &= ~bits;
   }
 
-  /** Adds a node record of `kind` as the last child of `parent`; returns its index. */
-  appendNode(parent: number, kind: number, start: number): number {
-    const index = this.count++;
-    const base = (index & PAGE_MASK) * STRIDE;
-    if (base === 0) this.pages.push(fullPage());
-    else if (index <= PAGE_MASK && base === this.pages[0]!.length) this.growFirstPage();
+  /** Adds an element record as the last child of `parent` (every field written); returns its index. */
+  appendElement(parent: number, start: number, startTagEnd: number, name: number, namespace: number, attributeStart: number, attributeCount: number): number {
+    const index = this.newRecord(parent);
     const page = this.pages[index >> PAGE_SHIFT]!;
+    const base = (index & PAGE_MASK) * STRIDE;
+    page[base + F_KIND] = ELEMENT_NODE;
+    page[base + F_FLAGS] = PLAIN_CONTENT;
+    page[base + F_PARENT] = parent;
+    page[base + F_FIRST_CHILD] = NONE;
+    page[base + F_LAST_CHILD] = NONE;
+    page[base + F_NEXT] = NONE;
+    page[base + F_CONTENT_NAMESPACE] = 0;
+    page[base + F_START] = start;
+    page[base + F_END] = NONE;
+    page[base + F_START_TAG_END] = startTagEnd;
+    page[base + F_END_TAG_START] = NONE;
+    page[base + F_NAME] = name;
+    page[base + F_NAMESPACE] = namespace;
+    page[base + F_ATTRIBUTE_START] = attributeStart;
+    page[base + F_ATTRIBUTE_COUNT] = attributeCount;
+    page[base + F_CONTENT_PREFIX] = NONE;
+    return index;
+  }
+
+  /** Adds a text, CDATA or comment record (data from `start` to `end`, or decoded in slot `decodedSlot` unless NONE) as the last child of `parent`. */
+  appendCharacterData(parent: number, kind: number, start: number, end: number, decodedSlot: number): void {
+    const index = this.newRecord(parent);
+    const page = this.pages[index >> PAGE_SHIFT]!;
+    const base = (index & PAGE_MASK) * STRIDE;
     page.fill(0, base, base + STRIDE);
     page[base + F_KIND] = kind;
     page[base + F_PARENT] = parent;
@@ -643,12 +661,43 @@ export class TreeDocument implements Document {
     page[base + F_LAST_CHILD] = NONE;
     page[base + F_NEXT] = NONE;
     page[base + F_START] = start;
+    page[base + F_END] = end;
     page[base + F_END_TAG_START] = NONE;
     page[base + F_CONTENT_PREFIX] = NONE;
-    const last = this.get(parent, F_LAST_CHILD);
-    if (last === NONE) this.set(parent, F_FIRST_CHILD, index);
-    else this.set(last, F_NEXT, index);
-    this.set(parent, F_LAST_CHILD, index);
+    if (decodedSlot !== NONE) {
+      page[base + F_FLAGS] = DECODED;
+      page[base + F_NAME] = decodedSlot;
+    }
+  }
+
+  /**
+   * Closes element `index` whose end tag spans `endTagStart` to `end` and
+   * whose name has `nameLength` characters: records the offsets and whether
+   * its tags are plain (see TreeElement.plainTags). Returns its parent.
+   */
+  closeElement(index: number, endTagStart: number, end: number, nameLength: number): number {
+    const page = this.pages[index >> PAGE_SHIFT]!;
+    const base = (index & PAGE_MASK) * STRIDE;
+    page[base + F_END] = end;
+    page[base + F_END_TAG_START] = endTagStart;
+    if (page[base + F_ATTRIBUTE_COUNT] === 0 && page[base + F_START_TAG_END]! - page[base + F_START]! === nameLength + 2 && end - endTagStart === nameLength + 3) {
+      page[base + F_FLAGS]! |= PLAIN_TAGS;
+    }
+    return page[base + F_PARENT]!;
+  }
+
+  /** A new record's index, linked as the last child of `parent` (its fields are the caller's to write). */
+  private newRecord(parent: number): number {
+    const index = this.count++;
+    const base = (index & PAGE_MASK) * STRIDE;
+    if (base === 0) this.pages.push(fullPage());
+    else if (index <= PAGE_MASK && base === this.pages[0]!.length) this.growFirstPage();
+    const parentPage = this.pages[parent >> PAGE_SHIFT]!;
+    const parentBase = (parent & PAGE_MASK) * STRIDE;
+    const last = parentPage[parentBase + F_LAST_CHILD]!;
+    if (last === NONE) parentPage[parentBase + F_FIRST_CHILD] = index;
+    else this.pages[last >> PAGE_SHIFT]![(last & PAGE_MASK) * STRIDE + F_NEXT] = index;
+    parentPage[parentBase + F_LAST_CHILD] = index;
     return index;
   }
 
