@@ -481,8 +481,10 @@ export class TreeDocument implements Document {
     // The first page is sized for the text (SOAP has about a node per 20–40 characters; it doubles if short), up to a full page.
     const expected = 2 ** Math.ceil(Math.log2(text.length / 64 + 1));
     const first = expected > PAGE_MASK ? fullPage() : new Int32Array(Math.max(FIRST_PAGE_NODES, expected) * STRIDE);
+    first.fill(0, 0, STRIDE); // the document's own record (a pooled page holds an earlier request's)
     first[F_KIND] = DOCUMENT_NODE;
     first[F_PARENT] = NONE;
+    first[F_NEXT] = NONE;
     first[F_FIRST_CHILD] = NONE;
     first[F_LAST_CHILD] = NONE;
     this.pages.push(first);
