@@ -209,7 +209,9 @@ async function runSession(): Promise<void> {
   await usePolicy({ profiles: ["Partner certificate", "Credentials", "Shared secret"], authenticate: "at_least_one", requireSigned: false });
   const signed = (number: string) => withToken(insert(number), { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300 });
   assert.equal((await send("signed", { authorization: alice(), body: signed("SIG-1") })).status, 200);
-  await send("signed, Body altered", { authorization: alice(), body: signed("SIG-2").replace("SIG-2", "SIG-EVIL") });
+  // Replace the element, not the bare value: "SIG-2" can also begin the ds:Signature's own Id ("SIG-<uuid>").
+  const altered = await send("signed, Body altered", { authorization: alice(), body: signed("SIG-2").replace("<number>SIG-2</number>", "<number>SIG-EVIL</number>") });
+  assert.equal(textOf(altered.body, "faultstring"), "Unable to verify signed request");
   const signedToken = withToken(insert("SIG-3"), { key: partner.keyPem, cert: partner.certPem, timestampSeconds: 300, username: "alice", password: PASSWORDS.alice, passwordType: "digest" });
   assert.equal((await send("signed with a UsernameToken", { authorization: alice(), body: signedToken })).status, 200);
   await send("signed message replayed", { authorization: alice(), body: signedToken });
