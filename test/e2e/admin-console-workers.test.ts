@@ -17,7 +17,7 @@ import { runServe } from "../../src/cli/serve.js";
 import { makeConfigDir } from "../helpers/config-dir.js";
 import { basicAuth, soapEnvelope } from "../helpers/gateway.js";
 import { serverUrl } from "../helpers/servers.js";
-import { exitWithin, postOnNewConnection, spawnServe, type ServeProcess } from "../helpers/serve-process.js";
+import { exitWithin, logLineWithin, postOnNewConnection, spawnServe, type ServeProcess } from "../helpers/serve-process.js";
 
 const REFUSED = 8;
 const redis = serverUrl("WSS_TEST_REDIS_URL");
@@ -52,7 +52,8 @@ describe("admin console with two workers", { skip: "skip" in redis ? redis.skip 
       ["--config", configDir, "--store", `sqlite:${dbPath}`, "--workers", "2", "--replay-cache", "url" in redis ? redis.url : "", "--metrics-port", "0"],
       { readyMessage: "wss-gateway workers listening", timeoutMs: 90_000 }, // two workers compiling through tsx on a loaded machine
     );
-    const opsLine = served.logLines().find((line) => line.msg === "metrics, readiness and admin console listening");
+    // The workers' ops listener may log just after the primary's "workers listening".
+    const opsLine = await logLineWithin(served, "metrics, readiness and admin console listening", 30_000);
     assert.ok(opsLine, "a worker reported the metrics listener");
     adminUrl = `${opsLine.url as string}/admin/`;
     for (let i = 0; i < REFUSED; i++) {

@@ -69,6 +69,16 @@ export async function spawnServe(
 }
 
 /** Resolves with the exit, or rejects after `timeoutMs` (and kills the process). */
+/** The first log line with `msg`, waiting for it up to `timeoutMs` (a worker may log after the primary's ready line). */
+export async function logLineWithin(served: ServeProcess, msg: string, timeoutMs: number): Promise<Record<string, unknown> | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = served.logLines().find((candidate) => candidate.msg === msg);
+    if (line || Date.now() >= deadline) return line;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export async function exitWithin(served: ServeProcess, timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
