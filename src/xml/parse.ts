@@ -2,8 +2,8 @@
  * The one XML parse of a request. Everything downstream (WS-Security, the
  * operation) works on this one tree: nothing parses the bytes a second time.
  *
- * Bytes are decoded as UTF-8 (fatal decoder; a declared encoding other than
- * UTF-8 is refused), then `tree-parser.ts` checks and builds the compact
+ * Bytes are validated and decoded as UTF-8 natively (`isAscii`/`isUtf8`;
+ * invalid UTF-8 and a declared encoding other than UTF-8 are refused), then `tree-parser.ts` checks and builds the compact
  * read-only tree of `tree.ts` in one pass, limits included. A refusal is
  * explained in the order the checks were always reported in: the limits
  * pre-scan's reason (`limits-scan.ts`: DOCTYPE, processing instruction,

@@ -94,9 +94,8 @@ class TreeBuilder {
   private parent = 0;
   private depth = 0;
   private elements = 0;
-  /** In-scope namespace bindings, innermost last ("" is the default namespace; URI "" undeclares it). */
+  /** In-scope namespace bindings, innermost last ("" is the default namespace): the prefix and the atom of its URI (NONE where `xmlns=""` undeclares it). */
   private readonly nsPrefixes: string[] = [];
-  private readonly nsUris: string[] = [];
   private readonly nsAtoms: number[] = [];
   /** The number of bindings in scope (the arrays are reused, never shortened). */
   private nsTop = 0;
@@ -337,7 +336,6 @@ class TreeBuilder {
     if (!isUriReference(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is not a URI reference`);
     if (uri !== "" && !isAbsoluteUri(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is a relative URI (canonical XML refuses them)`);
     this.nsPrefixes[this.nsTop] = prefix;
-    this.nsUris[this.nsTop] = uri;
     this.nsAtoms[this.nsTop] = uri === "" ? NONE : this.document.atom(uri);
     this.nsTop++;
   }
@@ -352,15 +350,8 @@ class TreeBuilder {
 
   /** The namespace URI bound to `prefix` ("" = default), or null when unbound. */
   private lookup(prefix: string): string | null {
-    if (prefix === "xml") return XML_NS;
-    const prefixes = this.nsPrefixes;
-    for (let i = this.nsTop - 1; i >= 0; i--) {
-      if (prefixes[i] === prefix) {
-        const uri = this.nsUris[i]!;
-        return uri === "" ? null : uri;
-      }
-    }
-    return null;
+    const atom = this.lookupAtom(prefix);
+    return atom === NONE ? null : this.document.atoms[atom]!;
   }
 
   private attribute(name: string, value: string): Attribute {

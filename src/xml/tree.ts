@@ -461,7 +461,7 @@ export class TreeDocument implements Document {
   private readonly recentNames = new Int32Array(RECENT_NAME_MASK + 1).fill(NONE);
   /** Every element's attributes, consecutive per element, in document order. */
   readonly attributeList: TreeAttribute[] = [];
-  /** The data of the character data nodes that had references or CR, by node. */
+  /** The data of the character data nodes that had references or CR, by the slot in their F_NAME field. */
   readonly decodedData: string[] = [];
   /** Every id-typed attribute, in document order (filled while building). */
   readonly ids: IdAttribute[] = [];
