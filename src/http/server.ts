@@ -34,6 +34,7 @@ import { watchConfig, type ConfigWatcher } from "../config/watch.js";
 import { createReloader, type ReloadResult } from "./config-reload.js";
 import { serveWithLifecycle, type DrainResult } from "./lifecycle.js";
 import type { ConfigHolder, GatewayServices } from "./services.js";
+import { keepStringPrototypeFast } from "../runtime/string-prototype.js";
 
 export interface GatewayOptions {
   readonly configDir: string;
@@ -100,6 +101,7 @@ class SwappableConfig implements ConfigHolder {
 }
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  keepStringPrototypeFast(); // every module is loaded by now (see the module for why)
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const configs = new SwappableConfig(loadConfig(options.configDir));
