@@ -73,8 +73,6 @@ const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
   ["quot", '"'],
   ["apos", "'"],
 ]);
-/** The characters whose predefined-entity reference is also their canonical form (`&amp;`, `&lt;`, `&gt;`). */
-const CANONICAL_REFERENCES = new Set(["&", "<", ">"]);
 const UNQUALIFIED_ID_NAMES = new Set(["Id", "ID", "id"]);
 
 /** Parses `text` (already decoded) into a tree, or says why it is not acceptable XML. */
@@ -101,6 +99,9 @@ class TreeBuilder {
   private nsTop = 0;
   /** nsPrefixes.length before each open element's declarations, by depth. */
   private readonly nsMarks: number[] = [];
+  /** Where each open element's name starts in the source, and its length, by depth (the end tag is compared with it). */
+  private readonly openNameStarts: number[] = [];
+  private readonly openNameLengths: number[] = [];
   /** The raw attributes of the start tag being read. */
   private readonly rawNames: string[] = [];
   private readonly rawValues: string[] = [];
@@ -315,6 +316,8 @@ class TreeBuilder {
     } else {
       if (++this.depth > this.limits.maxXmlDepth) fail(`nesting deeper than ${this.limits.maxXmlDepth}`);
       this.nsMarks[this.depth] = mark;
+      this.openNameStarts[this.depth] = nameStart;
+      this.openNameLengths[this.depth] = nameEnd - nameStart;
       this.parent = index;
     }
     return pos;
@@ -425,7 +428,7 @@ class TreeBuilder {
         if (text.charCodeAt(pos + 1) === C_HASH) canonical = false;
         pos = this.reference(pos);
         value += this.referenced;
-        if (!CANONICAL_REFERENCES.has(this.referenced)) canonical = false;
+        if (!isCanonicalReference(this.referenced)) canonical = false;
         segment = pos;
       } else if (kind === CR) {
         canonical = false;
@@ -467,6 +470,8 @@ class TreeBuilder {
       this.referenced = String.fromCodePoint(codePoint);
       return pos + 1;
     }
+    const predefinedEnd = this.predefinedReference(from);
+    if (predefinedEnd > 0) return predefinedEnd;
     const nameEnd = this.name(from + 1, "EntityRef: expecting ;");
     if (text.charCodeAt(nameEnd) !== C_SEMICOLON) fail("EntityRef: expecting ;");
     const name = text.slice(from + 1, nameEnd);
@@ -476,21 +481,54 @@ class TreeBuilder {
     return nameEnd + 1;
   }
 
+  /**
+   * A predefined entity reference at `from` (`&amp;`, `&lt;`, `&gt;`, `&quot;`,
+   * `&apos;`), read without cutting its name: leaves its character in
+   * `referenced` and returns the position after `;`, or returns -1.
+   */
+  private predefinedReference(from: number): number {
+    const text = this.text;
+    const c1 = text.charCodeAt(from + 1);
+    const c2 = text.charCodeAt(from + 2);
+    const c3 = text.charCodeAt(from + 3);
+    if (c2 === 0x74 /* t */ && c3 === C_SEMICOLON) {
+      if (c1 === 0x6c /* l */) this.referenced = "<";
+      else if (c1 === 0x67 /* g */) this.referenced = ">";
+      else return -1;
+      return from + 4;
+    }
+    const c4 = text.charCodeAt(from + 4);
+    if (c1 === 0x61 /* a */ && c2 === 0x6d /* m */ && c3 === 0x70 /* p */ && c4 === C_SEMICOLON) {
+      this.referenced = "&";
+      return from + 5;
+    }
+    if (text.charCodeAt(from + 5) !== C_SEMICOLON) return -1;
+    if (c1 === 0x71 /* q */ && c2 === 0x75 /* u */ && c3 === 0x6f /* o */ && c4 === 0x74 /* t */) this.referenced = '"';
+    else if (c1 === 0x61 /* a */ && c2 === 0x70 /* p */ && c3 === 0x6f /* o */ && c4 === 0x73 /* s */) this.referenced = "'";
+    else return -1;
+    return from + 6;
+  }
+
   /** An end tag at `from`: closes the open element. Returns the position after `>`. */
   private endTag(from: number): number {
     const text = this.text;
     const element = this.parent;
-    const name = this.tagNameOf(element);
+    const openNameStart = this.openNameStarts[this.depth]!;
+    const nameLength = this.openNameLengths[this.depth]!;
     const nameStart = from + 2;
-    let pos = nameStart + name.length;
-    if (!text.startsWith(name, nameStart) || NAME_CLASS[text.charCodeAt(pos)] !== 0 && pos < this.length) {
+    let pos = nameStart + nameLength;
+    // Compared with the start tag's name in the source, character by character: no string is cut or looked up.
+    let same = 0;
+    while (same < nameLength && text.charCodeAt(nameStart + same) === text.charCodeAt(openNameStart + same)) same++;
+    if (same < nameLength || (pos < this.length && NAME_CLASS[text.charCodeAt(pos)] !== 0)) {
+      const name = this.tagNameOf(element);
       const end = this.nameEndForMessage(nameStart);
       fail(`Opening and ending tag mismatch: "${name.slice(0, 64)}" != "${text.slice(nameStart, end).slice(0, 64)}"`);
     }
     pos = this.skipWhitespace(pos);
-    if (text.charCodeAt(pos) !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${name.slice(0, 64)}`);
+    if (text.charCodeAt(pos) !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${this.tagNameOf(element).slice(0, 64)}`);
     const document = this.document;
-    this.parent = document.closeElement(element, from, pos + 1, name.length);
+    this.parent = document.closeElement(element, from, pos + 1, nameLength);
     this.nsTop = this.nsMarks[this.depth]!;
     this.depth--;
     if (this.depth > 0) noteClosedChild(this.document, this.parent, element);
@@ -630,6 +668,11 @@ function internElementName(document: Document, tagName: string): number {
   checkQName(prefix, localName, tagName);
   if (prefix === "xmlns") fail(`element ${tagName.slice(0, 64)} uses the reserved prefix xmlns`);
   return document.internName(tagName, prefix, localName);
+}
+
+/** Whether the reference to `character` is also its canonical form in text (`&amp;`, `&lt;`, `&gt;`). */
+function isCanonicalReference(character: string): boolean {
+  return character === "&" || character === "<" || character === ">";
 }
 
 function fail(reason: string): never {

@@ -134,7 +134,8 @@ export const NONE = -1;
 /** Node records per page (a power of two): 1024 × STRIDE int32 = 64 KB. */
 const PAGE_SHIFT = 10;
 const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
-const RECENT_NAME_MASK = 63;
+/** Slots of the name cache (a power of two): names hash by first and last character and length. */
+const RECENT_NAME_MASK = 255;
 const FIRST_PAGE_NODES = 64;
 const FULL_PAGE_LENGTH = (PAGE_MASK + 1) * STRIDE;
 
@@ -605,7 +606,7 @@ export class TreeDocument implements Document {
    * source, so the common case cuts no string out of it.
    */
   recentName(text: string, start: number, end: number): number | undefined {
-    const slot = this.recentNames[(text.charCodeAt(start) * 31 + (end - start)) & RECENT_NAME_MASK]!;
+    const slot = this.recentNames[nameHash(text.charCodeAt(start), text.charCodeAt(end - 1), end - start)]!;
     if (slot === NONE) return undefined;
     const tagName = this.names[slot]!.tagName;
     return tagName.length === end - start && text.startsWith(tagName, start) ? slot : undefined;
@@ -615,7 +616,7 @@ export class TreeDocument implements Document {
     const index = this.names.length;
     this.names.push({ tagName, prefix, localName, prefixAtom: this.atom(prefix ?? "") });
     this.nameIndex.set(tagName, index);
-    this.recentNames[(tagName.charCodeAt(0) * 31 + tagName.length) & RECENT_NAME_MASK] = index;
+    this.recentNames[nameHash(tagName.charCodeAt(0), tagName.charCodeAt(tagName.length - 1), tagName.length)] = index;
     return index;
   }
 
@@ -656,20 +657,23 @@ export class TreeDocument implements Document {
     const index = this.newRecord(parent);
     const page = this.pages[index >> PAGE_SHIFT]!;
     const base = (index & PAGE_MASK) * STRIDE;
-    page.fill(0, base, base + STRIDE);
+    // Every field written one by one (a pooled page holds an earlier request's records; `fill` is a call per node).
     page[base + F_KIND] = kind;
+    page[base + F_FLAGS] = decodedSlot === NONE ? 0 : DECODED;
     page[base + F_PARENT] = parent;
     page[base + F_FIRST_CHILD] = NONE;
     page[base + F_LAST_CHILD] = NONE;
     page[base + F_NEXT] = NONE;
+    page[base + F_CONTENT_NAMESPACE] = 0;
     page[base + F_START] = start;
     page[base + F_END] = end;
+    page[base + F_START_TAG_END] = 0;
     page[base + F_END_TAG_START] = NONE;
+    page[base + F_NAME] = decodedSlot === NONE ? 0 : decodedSlot;
+    page[base + F_NAMESPACE] = 0;
+    page[base + F_ATTRIBUTE_START] = 0;
+    page[base + F_ATTRIBUTE_COUNT] = 0;
     page[base + F_CONTENT_PREFIX] = NONE;
-    if (decodedSlot !== NONE) {
-      page[base + F_FLAGS] = DECODED;
-      page[base + F_NAME] = decodedSlot;
-    }
   }
 
   /**
@@ -728,6 +732,10 @@ export class TreeDocument implements Document {
     }
     return NONE;
   }
+}
+
+function nameHash(first: number, last: number, length: number): number {
+  return (first * 31 + last * 7 + length) & RECENT_NAME_MASK;
 }
 
 /** Releases `document` when it is a tree of this module (see TreeDocument.release); other DOMs are left to the collector. */
