@@ -136,7 +136,6 @@ const PAGE_SHIFT = 10;
 const PAGE_MASK = (1 << PAGE_SHIFT) - 1;
 /** Slots of the name cache (a power of two): names hash by first and last character and length. */
 const RECENT_NAME_MASK = 255;
-const FIRST_PAGE_NODES = 64;
 const FULL_PAGE_LENGTH = (PAGE_MASK + 1) * STRIDE;
 
 /**
@@ -479,9 +478,8 @@ export class TreeDocument implements Document {
 
   /** `text` is the decoded source the offsets of the nodes refer to. */
   constructor(readonly text: string) {
-    // The first page is sized for the text (SOAP has about a node per 20–40 characters; it doubles if short), up to a full page.
-    const expected = 2 ** Math.ceil(Math.log2(text.length / 64 + 1));
-    const first = expected > PAGE_MASK ? fullPage() : new Int32Array(Math.max(FIRST_PAGE_NODES, expected) * STRIDE);
+    // Every page is full-sized, so that every page goes back to the pool: a small request too reuses memory.
+    const first = fullPage();
     first.fill(0, 0, STRIDE); // the document's own record (a pooled page holds an earlier request's)
     first[F_KIND] = DOCUMENT_NODE;
     first[F_PARENT] = NONE;
@@ -500,7 +498,7 @@ export class TreeDocument implements Document {
     const pages = this.pages;
     this.pages = [];
     this.nodes.length = 0;
-    for (const page of pages) if (page.length === FULL_PAGE_LENGTH && pagePool.length < MAX_POOLED_PAGES) pagePool.push(page);
+    for (const page of pages) if (pagePool.length < MAX_POOLED_PAGES) pagePool.push(page);
   }
 
   /** Field `field` of node record `index`. */
@@ -697,7 +695,6 @@ export class TreeDocument implements Document {
     const index = this.count++;
     const base = (index & PAGE_MASK) * STRIDE;
     if (base === 0) this.pages.push(fullPage());
-    else if (index <= PAGE_MASK && base === this.pages[0]!.length) this.growFirstPage();
     const parentPage = this.pages[parent >> PAGE_SHIFT]!;
     const parentBase = (parent & PAGE_MASK) * STRIDE;
     const last = parentPage[parentBase + F_LAST_CHILD]!;
@@ -705,12 +702,6 @@ export class TreeDocument implements Document {
     else this.pages[last >> PAGE_SHIFT]![(last & PAGE_MASK) * STRIDE + F_NEXT] = index;
     parentPage[parentBase + F_LAST_CHILD] = index;
     return index;
-  }
-
-  private growFirstPage(): void {
-    const grown = new Int32Array(this.pages[0]!.length * 2);
-    grown.set(this.pages[0]!);
-    this.pages[0] = grown;
   }
 
   private matches(index: number, namespace: string | null, localName: string): boolean {
