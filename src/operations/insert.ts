@@ -3,7 +3,6 @@ import { clientFault, SoapFault } from "../soap/faults.js";
 import { RecordBatchReader } from "./record-batch.js";
 import { requestChildren } from "./request-elements.js";
 import type { OperationRequest, OperationResponse, ResponseItem } from "./types.js";
-import { formatDatetime } from "./values.js";
 
 export async function runInsert(req: OperationRequest): Promise<OperationResponse> {
   const reader = new RecordBatchReader(req);
@@ -37,6 +36,6 @@ export async function runInsertMultiple(req: OperationRequest): Promise<Operatio
 
 /** Inserts every record read, or none: every value was checked before the transaction starts. */
 async function insertRecords(req: OperationRequest, reader: RecordBatchReader): Promise<void> {
-  const batch = reader.finish(formatDatetime(req.clock.now()), req.sessionUser);
+  const batch = reader.finish(req.clock.now(), req.sessionUser);
   await req.store.transaction((tx) => tx.insertBatch(req.table, batch));
 }

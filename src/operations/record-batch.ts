@@ -7,7 +7,6 @@
  * record: column lookups, field-ACL answers and the readable response
  * columns are worked out once per request, not once per record or value.
  */
-import { randomBytes } from "node:crypto";
 import type { ColumnDef, TableDef } from "../config/types.js";
 import { clientFault, SoapFault } from "../soap/faults.js";
 import { isSystemColumn, tableColumns, type RecordBatch, type StoredValue } from "../store/types.js";
@@ -18,7 +17,8 @@ import { unknownField } from "./query-request.js";
 import { readableColumns } from "./records.js";
 import { elementText, refuseRepeats, scanRequestChildren, type RequestChild } from "./request-elements.js";
 import type { ResponseItem } from "./types.js";
-import { formatStoredValue, parseColumnValue, quoteClientText } from "./values.js";
+import { newSysIds } from "./sys-id.js";
+import { formatDatetime, formatStoredValue, parseColumnValue, quoteClientText } from "./values.js";
 
 const UNKNOWN = 0;
 const ALLOWED = 1;
@@ -92,12 +92,13 @@ export class RecordBatchReader {
     this.records++;
   }
 
-  /** The records read, with their system columns set: a fresh sys_id each, created/updated now by `user`. */
-  finish(now: string, user: string): RecordBatch {
+  /** The records read, with their system columns set: a fresh sys_id each (`newSysIds`), created/updated at `instant` by `user`. */
+  finish(instant: Date, user: string): RecordBatch {
     const width = this.columns.length;
-    const sysIds = randomBytes(16 * this.records).toString("hex");
+    const now = formatDatetime(instant);
+    const sysIds = newSysIds(this.records, instant.getTime());
     const system: Record<string, (record: number) => StoredValue> = {
-      sys_id: (record) => sysIds.slice(32 * record, 32 * record + 32),
+      sys_id: (record) => sysIds[record]!,
       sys_created_on: () => now,
       sys_created_by: () => user,
       sys_updated_on: () => now,

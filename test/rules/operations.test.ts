@@ -97,6 +97,20 @@ describe("insert", () => {
     assert.equal(await countRows(t.store), 2);
   });
 
+  test("sys_id = creation time in ms (12 hex digits) + 80 random bits: new keys append at the primary-key index's right edge", async () => {
+    const timeHex = Date.parse("2024-03-01T10:00:00Z").toString(16).padStart(12, "0");
+    const ids = records(await t.run(`<insertMultiple>${"<record><number>A</number></record>".repeat(50)}</insertMultiple>`), "insertResponse").map(
+      (items) => items.sys_id!,
+    );
+    for (const id of ids) {
+      assert.match(id, SYS_ID);
+      assert.equal(id.slice(0, 12), timeHex);
+    }
+    assert.equal(new Set(ids.map((id) => id.slice(12))).size, 50, "every record draws its own random part");
+    t.clock.set("2024-03-01T10:00:01Z");
+    assert.ok((await insert("<number>B</number>")) > ids.reduce((max, id) => (id > max ? id : max)), "a later record sorts after every earlier one");
+  });
+
   test("children in the table's namespace are accepted like unqualified ones", async () => {
     const response = await t.run(`<t:insert xmlns:t="${TABLE_NS}"><t:number>INC9</t:number><priority>4</priority></t:insert>`);
     assert.equal(flat(response.items).number, "INC9");
