@@ -26,7 +26,7 @@ export type Route =
 export type HttpErrorStatus = 400 | 401 | 403 | 404 | 405 | 408 | 413 | 415 | 429 | 503;
 
 export type GatewayResponse =
-  | { readonly kind: "soap-response"; readonly version: SoapVersion; readonly xml: string }
+  | { readonly kind: "soap-response"; readonly version: SoapVersion; /** UTF-8 */ readonly xml: Buffer }
   | {
       readonly kind: "soap-fault";
       readonly version: SoapVersion;

@@ -1,10 +1,10 @@
-/** Stage: the table operation, in one store transaction (SPEC §5 step 7), serialized as the SOAP response. */
+/** Stage: the table operation, in one store transaction (SPEC §5 step 7), serialized as the SOAP response (UTF-8 bytes). */
 import type { Element } from "../xml/tree.js";
 import type { Clock } from "../clock.js";
 import type { TableDef } from "../config/types.js";
 import { runOperation, type ColumnAccess } from "../operations/index.js";
 import type { SoapVersion } from "../soap/envelope.js";
-import { serializeOperationResponse } from "../soap/response.js";
+import { encodeOperationResponse } from "../soap/response.js";
 import type { Store } from "../store/types.js";
 
 export async function performOperation(input: {
@@ -16,7 +16,7 @@ export async function performOperation(input: {
   readonly access: ColumnAccess;
   readonly store: Store;
   readonly clock: Clock;
-}): Promise<string> {
+}): Promise<Buffer> {
   const response = await runOperation({
     table: input.table,
     operation: input.operation,
@@ -26,5 +26,5 @@ export async function performOperation(input: {
     access: input.access,
     clock: input.clock,
   });
-  return serializeOperationResponse(input.version, input.table.name, input.operation, response.items);
+  return encodeOperationResponse(input.version, input.table.name, input.operation, response.items);
 }
