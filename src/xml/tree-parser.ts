@@ -272,10 +272,10 @@ class TreeBuilder {
       }
     }
     const document = this.document;
-    let nameIndex = document.recentName(text, nameStart, nameEnd);
+    let nameIndex = document.recentName(nameStart, nameEnd);
     if (nameIndex === undefined) {
       const tagName = text.slice(nameStart, nameEnd);
-      nameIndex = document.nameOf(tagName) ?? internElementName(document, tagName);
+      nameIndex = document.nameOf(tagName, nameStart) ?? internElementName(document, tagName, nameStart);
     }
     const qualifiedName = document.names[nameIndex]!;
     let namespaceAtom: number;
@@ -660,14 +660,14 @@ function mergeContentNamespace(document: Document, parent: number, prefixAtom: n
 }
 
 /** Interns the element name `tagName`, checking it as a QName once per document. */
-function internElementName(document: Document, tagName: string): number {
+function internElementName(document: Document, tagName: string, start: number): number {
   const colon = tagName.indexOf(":");
-  if (colon < 0) return document.internName(tagName, null, tagName);
+  if (colon < 0) return document.internName(tagName, null, tagName, start);
   const prefix = tagName.slice(0, colon);
   const localName = tagName.slice(colon + 1);
   checkQName(prefix, localName, tagName);
   if (prefix === "xmlns") fail(`element ${tagName.slice(0, 64)} uses the reserved prefix xmlns`);
-  return document.internName(tagName, prefix, localName);
+  return document.internName(tagName, prefix, localName, start);
 }
 
 /** Whether the reference to `character` is also its canonical form in text (`&amp;`, `&lt;`, `&gt;`). */

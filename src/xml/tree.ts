@@ -459,6 +459,9 @@ export class TreeDocument implements Document {
   readonly names: QualifiedName[] = [];
   private readonly nameIndex = new Map<string, number>();
   private readonly recentNames = new Int32Array(RECENT_NAME_MASK + 1).fill(NONE);
+  /** By name index: its length, and where in the source it was last seen (see `recentName`). */
+  private readonly nameLengths: number[] = [];
+  private readonly nameSourceStarts: number[] = [];
   /** Every element's attributes, consecutive per element, in document order. */
   readonly attributeList: TreeAttribute[] = [];
   /** The data of the character data nodes that had references or CR, by the slot in their F_NAME field. */
@@ -593,29 +596,44 @@ export class TreeDocument implements Document {
     return atom;
   }
 
-  /** The index of the qualified name `tagName`, or undefined when not yet interned. */
-  nameOf(tagName: string): number | undefined {
-    return this.nameIndex.get(tagName);
-  }
-
   /**
-   * The index of the interned name written in `text` from `start` to `end`, or
-   * undefined: a lookup by first character and length checked against the
-   * source, so the common case cuts no string out of it.
+   * The index of the interned name written in the source from `start` to
+   * `end`, or undefined: a cache slot found by first and last character and
+   * length, checked character by character against where that name was
+   * written before (no string is cut, and `startsWith`, a builtin call, was
+   * the costliest line of a start tag).
    */
-  recentName(text: string, start: number, end: number): number | undefined {
-    const slot = this.recentNames[nameHash(text.charCodeAt(start), text.charCodeAt(end - 1), end - start)]!;
-    if (slot === NONE) return undefined;
-    const tagName = this.names[slot]!.tagName;
-    return tagName.length === end - start && text.startsWith(tagName, start) ? slot : undefined;
+  recentName(start: number, end: number): number | undefined {
+    const text = this.text;
+    const length = end - start;
+    const slot = this.recentNames[nameHash(text.charCodeAt(start), text.charCodeAt(end - 1), length)]!;
+    if (slot === NONE || this.nameLengths[slot] !== length) return undefined;
+    const seen = this.nameSourceStarts[slot]!;
+    for (let i = 0; i < length; i++) if (text.charCodeAt(seen + i) !== text.charCodeAt(start + i)) return undefined;
+    return slot;
   }
 
-  internName(tagName: string, prefix: string | null, localName: string): number {
+  /** The index of the interned name written in the source from `start` to `end` (`tagName`), or undefined when not yet interned; it takes the cache slot. */
+  nameOf(tagName: string, start: number): number | undefined {
+    const index = this.nameIndex.get(tagName);
+    if (index !== undefined) this.remember(index, tagName, start);
+    return index;
+  }
+
+  /** Interns the element name `tagName`, written in the source at `start`. */
+  internName(tagName: string, prefix: string | null, localName: string, start: number): number {
     const index = this.names.length;
     this.names.push({ tagName, prefix, localName, prefixAtom: this.atom(prefix ?? "") });
     this.nameIndex.set(tagName, index);
-    this.recentNames[nameHash(tagName.charCodeAt(0), tagName.charCodeAt(tagName.length - 1), tagName.length)] = index;
+    this.nameLengths.push(tagName.length);
+    this.nameSourceStarts.push(start);
+    this.remember(index, tagName, start);
     return index;
+  }
+
+  private remember(index: number, tagName: string, start: number): void {
+    this.recentNames[nameHash(tagName.charCodeAt(0), tagName.charCodeAt(tagName.length - 1), tagName.length)] = index;
+    this.nameSourceStarts[index] = start;
   }
 
   set(index: number, field: number, value: number): void {
