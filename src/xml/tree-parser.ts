@@ -414,14 +414,13 @@ class TreeBuilder {
     /** Whether the source of this text is its canonical form (see TreeElement.plainContent). */
     let canonical = true;
     for (;;) {
-      if (pos >= length) break;
-      const c = text.charCodeAt(pos);
-      const kind = TEXT_CLASS[c]!;
+      // Past the end, charCodeAt gives NaN, whose class is not 0: the end is checked off the common path.
+      const kind = TEXT_CLASS[text.charCodeAt(pos)]!;
       if (kind === 0) {
         pos++;
         continue;
       }
-      if (kind === LT) break;
+      if (kind === LT || pos >= length) break;
       if (kind === AMP) {
         value += text.slice(segment, pos);
         // `&amp;`, `&lt;`, `&gt;` are canonical as written; `&quot;`, `&apos;` and character references are not.
