@@ -378,13 +378,13 @@ class TreeBuilder {
     let segment = from;
     let value = "";
     for (;;) {
-      if (pos >= length) fail("unterminated attribute value");
       const c = text.charCodeAt(pos);
       const kind = ATTRIBUTE_CLASS[c]!;
       if (kind === 0) {
         pos++;
         continue;
       }
+      if (pos >= length) fail("unterminated attribute value"); // past the end: NaN, whose class is not 0
       if (kind === QUOTE) {
         if (c === quote) break;
         pos++;
