@@ -339,8 +339,11 @@ export class TreeElement implements Element {
   }
 
   getAttribute(qualifiedName: string): string | null {
-    const attributes = this.attributes;
-    for (let i = 0; i < attributes.length; i++) if (attributes[i]!.name === qualifiedName) return attributes[i]!.value;
+    // Read from the document's attribute list directly: no per-element list is made for a lookup.
+    const all = this.ownerDocument.attributeList;
+    const first = this.field(F_ATTRIBUTE_START);
+    const end = first + this.field(F_ATTRIBUTE_COUNT);
+    for (let i = first; i < end; i++) if (all[i]!.name === qualifiedName) return all[i]!.value;
     return null;
   }
 
@@ -350,9 +353,11 @@ export class TreeElement implements Element {
 
   getAttributeNS(namespace: string | null, localName: string): string | null {
     const wanted = namespace === "" ? null : namespace;
-    const attributes = this.attributes;
-    for (let i = 0; i < attributes.length; i++) {
-      const attribute = attributes[i]!;
+    const all = this.ownerDocument.attributeList;
+    const first = this.field(F_ATTRIBUTE_START);
+    const end = first + this.field(F_ATTRIBUTE_COUNT);
+    for (let i = first; i < end; i++) {
+      const attribute = all[i]!;
       if (attribute.localName === localName && attribute.namespaceURI === wanted) return attribute.value;
     }
     return null;
