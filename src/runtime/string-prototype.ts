@@ -9,8 +9,8 @@
  * `text.charCodeAt(i)`, `text.slice(a, b)`, `text.startsWith(s, i)` or
  * `text.indexOf(s, i)`: each becomes a full builtin call, and the request
  * parser, canonicalization and serialization ran 2.3x slower in any process
- * that had loaded ioredis (measured: docs/performance.md, "String.prototype
- * in dictionary mode").
+ * that had loaded ioredis (measured: docs/performance.md, "Third session",
+ * step 10).
  *
  * A property read through a String wrapper object, from code that has its
  * inline cache (V8 allocates one after a few calls), walks the prototype
