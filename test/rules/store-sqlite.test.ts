@@ -6,6 +6,8 @@ import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { openStore } from "../../src/store/open.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
+import { open } from "node:fs/promises";
+import { DependencyUnavailableError } from "../../src/dependency.js";
 import type { Row, Store, StoreTransaction } from "../../src/store/types.js";
 import { INCIDENT, tableDef } from "../helpers/table-fixture.js";
 import { batchSysId, incidentBatch } from "../helpers/record-batch.js";
@@ -115,6 +117,150 @@ describe("openStore", () => {
     const store = await openStore(`sqlite:${freshPath()}`);
     await store.close();
     await assert.rejects(store.ping(), { message: "store is closed" });
+  });
+});
+
+/** A real fsync of the file. */
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The real fsync, held until the test releases it: shows what waits for the WAL to reach the disk. */
+class HeldSync {
+  readonly paths: string[] = [];
+  private held: (() => void)[] = [];
+  failWith: Error | undefined;
+
+  readonly syncFile = (path: string): Promise<void> => {
+    this.paths.push(path);
+    return new Promise<void>((resolve, reject) => {
+      this.held.push(() => (this.failWith ? reject(this.failWith) : fsyncFile(path).then(resolve, reject)));
+    });
+  };
+
+  get waiting(): number {
+    return this.held.length;
+  }
+
+  release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const go of held) go();
+  }
+}
+
+/** Lets every ready callback and I/O completion run (the store's transactions settle in between). */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function tracked<T>(promise: Promise<T>): { promise: Promise<T>; done: () => boolean } {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  return { promise, done: () => done };
+}
+
+describe("durability: synchronous=full is kept by the store's own WAL sync, off the event loop (group commit)", () => {
+  async function openHeld(): Promise<{ store: SqliteStore; sync: HeldSync; path: string }> {
+    const path = freshPath();
+    const sync = new HeldSync();
+    await openStore(`sqlite:${path}`).then((store) => store.close()); // creates the directory and the file
+    const store = SqliteStore.open(path, { syncFile: sync.syncFile });
+    const tables = tracked(store.ensureTables([INCIDENT]));
+    await settle();
+    sync.release();
+    await tables.promise;
+    return { store, sync, path };
+  }
+
+  test("a write is answered only after the WAL holding its commit is synced; writes committed meanwhile share the next sync", async () => {
+    const { store, sync, path } = await openHeld();
+    try {
+      assert.equal(store.synchronousMode(), "full");
+      const first = tracked(store.transaction((tx) => tx.insert(INCIDENT, record(1))));
+      await settle();
+      assert.equal(sync.waiting, 1, "the first commit's sync is under way");
+      assert.equal(first.done(), false, "not answered before its sync");
+      const second = tracked(store.transaction((tx) => tx.insert(INCIDENT, record(2))));
+      const third = tracked(store.transaction((tx) => tx.insert(INCIDENT, record(3))));
+      await settle();
+      assert.equal(sync.waiting, 1, "no second fsync while one runs");
+      assert.deepEqual([first.done(), second.done(), third.done()], [false, false, false]);
+      const other = new Database(path, { readonly: true });
+      try {
+        assert.equal((other.prepare("SELECT COUNT(*) AS n FROM incident").get() as { n: number }).n, 3, "all three committed, in their own transactions");
+      } finally {
+        other.close();
+      }
+      sync.release();
+      await first.promise;
+      await settle();
+      assert.equal(sync.waiting, 1, "one sync for the two commits made meanwhile");
+      assert.deepEqual([second.done(), third.done()], [false, false]);
+      sync.release();
+      await Promise.all([second.promise, third.promise]);
+      assert.deepEqual(sync.paths.slice(-2), [`${path}-wal`, `${path}-wal`]);
+    } finally {
+      sync.release();
+      await store.close();
+    }
+  });
+
+  test("a read that may have seen an unsynced commit waits for that sync; a read after it does not", async () => {
+    const { store, sync } = await openHeld();
+    try {
+      const write = tracked(store.transaction((tx) => tx.insert(INCIDENT, record(1))));
+      await settle();
+      const read = tracked(store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true }));
+      await settle();
+      assert.deepEqual([write.done(), read.done()], [false, false], "the read saw the unsynced row: not answered yet");
+      sync.release();
+      assert.equal(await read.promise, 1);
+      await write.promise;
+      const calls = sync.paths.length;
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true }), 1);
+      assert.equal(sync.paths.length, calls, "nothing left to sync: no fsync for the read");
+    } finally {
+      sync.release();
+      await store.close();
+    }
+  });
+
+  test("a failed WAL sync → the write gets 'store unavailable' (503), and the store refuses every later request and ping until restarted", async () => {
+    const { store, sync } = await openHeld();
+    try {
+      sync.failWith = Object.assign(new Error("input/output error"), { code: "EIO" });
+      const write = tracked(store.transaction((tx) => tx.insert(INCIDENT, record(1))));
+      await settle();
+      sync.release();
+      await assert.rejects(write.promise, (error: unknown) => error instanceof DependencyUnavailableError && error.message === "store unavailable: WAL sync failed (EIO)");
+      sync.failWith = undefined;
+      await assert.rejects(store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true }), DependencyUnavailableError);
+      await assert.rejects(store.ping(), DependencyUnavailableError);
+    } finally {
+      sync.release();
+      await store.close();
+    }
+  });
+
+  test("synchronous=normal and :memory: keep SQLite's own setting (no WAL sync of the store's)", async () => {
+    for (const url of [`sqlite:${freshPath()}?synchronous=normal`, "sqlite::memory:"]) {
+      const store = await openStore(url);
+      try {
+        assert.ok(store instanceof SqliteStore);
+        assert.equal(store.synchronousMode(), url.endsWith("normal") ? "normal" : "full");
+      } finally {
+        await store.close();
+      }
+    }
   });
 });
 
