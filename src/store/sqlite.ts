@@ -11,7 +11,6 @@ import { DependencyUnavailableError } from "../dependency.js";
 import type { ColumnType, TableDef } from "../config/types.js";
 import { AsyncMutex } from "./mutex.js";
 import { StatementCache } from "./statement-cache.js";
-import { WalSync, type SyncFile } from "./wal-sync.js";
 import {
   addColumnSql,
   aggregateSql,
@@ -106,14 +105,8 @@ export class SqliteStore implements Store {
   /** Transaction control, prepared once (exec would compile it on every request). */
   private readonly control: Readonly<Record<"beginImmediate" | "beginDeferred" | "commit" | "rollback", Database.Statement>>;
   private closed = false;
-  /** Why the WAL could not be synced, once that happened. */
-  private syncFailure: string | undefined;
 
-  private constructor(
-    private readonly db: Database.Database,
-    /** Set when FULL is kept by the store's own WAL sync (a file database): see wal-sync.ts. */
-    private readonly walSync: WalSync | undefined,
-  ) {
+  private constructor(private readonly db: Database.Database) {
     this.statements = new StatementCache((text) => db.prepare(text), STATEMENT_CACHE_SIZE);
     this.control = {
       beginImmediate: db.prepare("BEGIN IMMEDIATE"),
@@ -125,35 +118,29 @@ export class SqliteStore implements Store {
 
   /**
    * Opens (creating if needed) the database file at `path`, or `:memory:`.
-   * `synchronous` defaults to FULL: each write is answered only once the WAL
-   * holding its commit is on disk, so an acknowledged write survives a power
-   * loss. For a file, FULL is SQLite's NORMAL plus the store's own sync of
-   * the WAL after commits, off the event loop and shared by the commits made
-   * meanwhile (wal-sync.ts). NORMAL syncs only at checkpoints (faster, but the
-   * last commits can be lost on power failure — never on a process crash).
-   * `syncFile` replaces the fsync (tests).
+   * `synchronous` defaults to FULL: in WAL mode each COMMIT then waits for
+   * the WAL to reach the disk, so an acknowledged write survives a power
+   * loss; NORMAL syncs only at checkpoints (faster, but the last commits
+   * can be lost on power failure — never on a process crash).
    */
-  static open(path: string, options: { readonly synchronous?: SqliteSynchronous; readonly syncFile?: SyncFile } = {}): SqliteStore {
-    const synchronous = options.synchronous ?? "full";
+  static open(path: string, options: { readonly synchronous?: SqliteSynchronous } = {}): SqliteStore {
     const db = new Database(path);
     db.pragma("journal_mode = WAL");
-    const ownSync = synchronous === "full" && !db.memory;
-    db.pragma(`synchronous = ${ownSync ? "NORMAL" : synchronous.toUpperCase()}`);
+    db.pragma(`synchronous = ${(options.synchronous ?? "full").toUpperCase()}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    return new SqliteStore(db, ownSync ? new WalSync(`${db.name}-wal`, options.syncFile) : undefined);
+    return new SqliteStore(db);
   }
 
-  /** The durability the store gives: SQLite's `PRAGMA synchronous`, or `full` when the store syncs the WAL itself. */
+  /** The connection's `PRAGMA synchronous`, as SQLite reports it. */
   synchronousMode(): SqliteSynchronous | "off" {
-    if (this.walSync !== undefined) return "full";
     const level = Number(this.db.pragma("synchronous", { simple: true }));
     return (["off", "normal", "full", "extra"] as const)[level] ?? "off";
   }
 
   async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const readOnly = options.readOnly === true;
-    const { result, commit } = await this.mutex.runExclusive(async () => {
+    return this.mutex.runExclusive(async () => {
       this.assertOpen();
+      const readOnly = options.readOnly === true;
       const tx = new SqliteTransaction(this.statements, readOnly);
       try {
         // A writer takes the write lock at once (IMMEDIATE: waits busy_timeout for another process's writer rather than failing later).
@@ -162,38 +149,16 @@ export class SqliteStore implements Store {
         throw classify(error);
       }
       try {
-        const value = await fn(tx);
+        const result = await fn(tx);
         tx.end();
         this.control.commit.run();
-        // A read waits for the commits it may have seen; a write for its own.
-        return { result: value, commit: readOnly ? this.walSync?.lastCommit() : this.walSync?.noteCommit() };
+        return result;
       } catch (error) {
         tx.end();
         if (this.db.inTransaction) this.control.rollback.run();
         throw classify(error);
       }
     });
-    // Outside the lock: the next transactions run (and commit) while this sync is under way, and its successor covers them all.
-    if (commit !== undefined) await this.durable(commit);
-    return result;
-  }
-
-  /**
-   * Waits until commit `commit` is on disk. A failed fsync leaves the file's
-   * state unknown (the kernel may have dropped the pages it could not
-   * write), so the store then refuses all work, /readyz included, until the
-   * gateway is restarted: fail closed. The request whose sync failed gets
-   * 503 although its commit is visible in the file (with SQLite's own FULL
-   * the COMMIT itself would have failed).
-   */
-  private async durable(commit: number): Promise<void> {
-    try {
-      await this.walSync?.durable(commit);
-    } catch (error) {
-      const code = (error as { code?: unknown } | null)?.code;
-      this.syncFailure ??= `WAL sync failed${typeof code === "string" ? ` (${code})` : ""}`;
-      throw new DependencyUnavailableError("store", this.syncFailure);
-    }
   }
 
   async ensureTables(tables: readonly TableDef[]): Promise<void> {
@@ -205,8 +170,6 @@ export class SqliteStore implements Store {
       }).immediate();
       this.statements.clear(); // SQLite re-prepares after a schema change anyway; start afresh
     });
-    const commit = this.walSync?.noteCommit();
-    if (commit !== undefined) await this.durable(commit);
   }
 
   async ping(): Promise<void> {
@@ -220,9 +183,6 @@ export class SqliteStore implements Store {
     await this.mutex.runExclusive(async () => {
       if (this.closed) return;
       this.closed = true;
-      // Every commit is synced before the file is closed (a sync under way finishes first), unless syncing already failed.
-      if (this.syncFailure === undefined) await this.durable(this.walSync?.lastCommit() ?? 0).catch(() => undefined);
-      await this.walSync?.close().catch(() => undefined);
       this.statements.clear();
       this.db.close();
     });
@@ -249,7 +209,6 @@ export class SqliteStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new Error("store is closed");
-    if (this.syncFailure !== undefined) throw new DependencyUnavailableError("store", this.syncFailure);
   }
 }
 
