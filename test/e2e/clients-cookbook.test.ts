@@ -37,6 +37,10 @@ describe("docs/clients.md recipes, verbatim, against the demo configuration", ()
     cpSync(join(ROOT, "policies"), join(root, "policies"), { recursive: true });
     cpSync(join(ROOT, "certs"), join(root, "certs"), { recursive: true });
     gateway = await startTestGateway({ configDir: join(root, "policies") });
+    // zeep writes wsu:Created in whole seconds: one signed in the second the gateway started would fall
+    // before the replay cache's epoch (its start, in ms) and be rightly refused as expired. The recipes run
+    // the real clock, so the test waits for the next whole second.
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
     // The working directory of a partner: the WSDL (fetched as the doc says), the demo key pair, node_modules for node.
     work = join(root, "client");
     cpSync(join(ROOT, "certs"), join(work, "certs"), { recursive: true });
