@@ -649,20 +649,35 @@ export class TreeDocument implements Document {
     this.pages[index >> PAGE_SHIFT]![(index & PAGE_MASK) * STRIDE + F_FLAGS]! &= ~bits;
   }
 
-  /** Adds an element record as the last child of `parent` (every field written); returns its index. */
+  /** Adds an element record as the last child of `parent`; returns its index. */
   appendElement(parent: number, start: number, startTagEnd: number, name: number, namespace: number, attributeStart: number, attributeCount: number): number {
+    return this.appendRecord(parent, ELEMENT_NODE, PLAIN_CONTENT, start, NONE, startTagEnd, name, namespace, attributeStart, attributeCount);
+  }
+
+  /** Adds a text, CDATA or comment record (data from `start` to `end`, or decoded in slot `decodedSlot` unless NONE) as the last child of `parent`. */
+  appendCharacterData(parent: number, kind: number, start: number, end: number, decodedSlot: number): void {
+    const decoded = decodedSlot !== NONE;
+    this.appendRecord(parent, kind, decoded ? DECODED : 0, start, end, 0, decoded ? decodedSlot : 0, 0, 0, 0);
+  }
+
+  /**
+   * Adds a record as the last child of `parent`, every field written one by
+   * one (a pooled page holds an earlier request's records; `fill` would be a
+   * builtin call per node); returns its index.
+   */
+  private appendRecord(parent: number, kind: number, flags: number, start: number, end: number, startTagEnd: number, name: number, namespace: number, attributeStart: number, attributeCount: number): number {
     const index = this.newRecord(parent);
     const page = this.pages[index >> PAGE_SHIFT]!;
     const base = (index & PAGE_MASK) * STRIDE;
-    page[base + F_KIND] = ELEMENT_NODE;
-    page[base + F_FLAGS] = PLAIN_CONTENT;
+    page[base + F_KIND] = kind;
+    page[base + F_FLAGS] = flags;
     page[base + F_PARENT] = parent;
     page[base + F_FIRST_CHILD] = NONE;
     page[base + F_LAST_CHILD] = NONE;
     page[base + F_NEXT] = NONE;
     page[base + F_CONTENT_NAMESPACE] = 0;
     page[base + F_START] = start;
-    page[base + F_END] = NONE;
+    page[base + F_END] = end;
     page[base + F_START_TAG_END] = startTagEnd;
     page[base + F_END_TAG_START] = NONE;
     page[base + F_NAME] = name;
@@ -671,30 +686,6 @@ export class TreeDocument implements Document {
     page[base + F_ATTRIBUTE_COUNT] = attributeCount;
     page[base + F_CONTENT_PREFIX] = NONE;
     return index;
-  }
-
-  /** Adds a text, CDATA or comment record (data from `start` to `end`, or decoded in slot `decodedSlot` unless NONE) as the last child of `parent`. */
-  appendCharacterData(parent: number, kind: number, start: number, end: number, decodedSlot: number): void {
-    const index = this.newRecord(parent);
-    const page = this.pages[index >> PAGE_SHIFT]!;
-    const base = (index & PAGE_MASK) * STRIDE;
-    // Every field written one by one (a pooled page holds an earlier request's records; `fill` is a call per node).
-    page[base + F_KIND] = kind;
-    page[base + F_FLAGS] = decodedSlot === NONE ? 0 : DECODED;
-    page[base + F_PARENT] = parent;
-    page[base + F_FIRST_CHILD] = NONE;
-    page[base + F_LAST_CHILD] = NONE;
-    page[base + F_NEXT] = NONE;
-    page[base + F_CONTENT_NAMESPACE] = 0;
-    page[base + F_START] = start;
-    page[base + F_END] = end;
-    page[base + F_START_TAG_END] = 0;
-    page[base + F_END_TAG_START] = NONE;
-    page[base + F_NAME] = decodedSlot === NONE ? 0 : decodedSlot;
-    page[base + F_NAMESPACE] = 0;
-    page[base + F_ATTRIBUTE_START] = 0;
-    page[base + F_ATTRIBUTE_COUNT] = 0;
-    page[base + F_CONTENT_PREFIX] = NONE;
   }
 
   /**
