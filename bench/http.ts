@@ -70,7 +70,8 @@ function signBatch(keys: BenchKeys, envelope: BenchEnvelope, count: number): str
   return Array.from({ length: count }, () => resign(keys, envelope));
 }
 
-export function postSoap(url: string, body: string | Buffer, authorization: string, agent: Agent): Promise<void> {
+/** POSTs one SOAP request; resolves on HTTP 200, rejects with the answer's start otherwise or after `timeoutMs`. */
+export function postSoap(url: string, body: string | Buffer, authorization: string, agent: Agent, timeoutMs = 60_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const outgoing = request(
       url,
@@ -89,7 +90,7 @@ export function postSoap(url: string, body: string | Buffer, authorization: stri
         response.on("error", reject);
       },
     );
-    outgoing.setTimeout(60_000, () => outgoing.destroy(new Error("request timed out")));
+    outgoing.setTimeout(timeoutMs, () => outgoing.destroy(new Error("request timed out")));
     outgoing.on("error", reject);
     outgoing.end(body);
   });

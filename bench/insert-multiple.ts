@@ -12,7 +12,7 @@
  *   node --import tsx bench/insert-multiple.ts [--size 1m] [--requests 15]
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -24,6 +24,7 @@ import { ALLOW_ALL_COLUMNS, runOperation } from "../src/operations/index.js";
 import { parseSoapEnvelope } from "../src/pipeline/parse-envelope.js";
 import { serializeOperationResponse } from "../src/soap/response.js";
 import { openStore } from "../src/store/open.js";
+import { postSoap } from "./http.js";
 import { BENCH_USER, loadBenchConfig, makeKeys, makeSignedEnvelope, parseSize, resign, writeConfigDir } from "./fixtures.js";
 
 const { values } = parseArgs({ options: { size: { type: "string", default: "1m" }, requests: { type: "string", default: "15" } } });
@@ -58,7 +59,7 @@ async function endToEnd(): Promise<number[]> {
   try {
     for (const [index, body] of bodies.entries()) {
       const start = performance.now();
-      await post(`${gateway.url}/incident.do?SOAP`, body, authorization, agent);
+      await postSoap(`${gateway.url}/incident.do?SOAP`, body, authorization, agent, 120_000);
       if (index >= 3) times.push(performance.now() - start); // 3 warm-up requests
     }
   } finally {
@@ -101,23 +102,6 @@ function firstElement(body: { firstChild: unknown }): import("../src/xml/tree.js
     if (node.nodeType === 1) return node as import("../src/xml/tree.js").Element;
   }
   throw new Error("no operation element");
-}
-
-function post(url: string, body: string, authorization: string, agent: Agent): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const outgoing = request(url, { method: "POST", agent, headers: { "Content-Type": "text/xml; charset=utf-8", Authorization: authorization, "Content-Length": Buffer.byteLength(body) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        if (response.statusCode === 200) resolve();
-        else reject(new Error(`gateway answered HTTP ${response.statusCode}: ${Buffer.concat(chunks).toString("utf8").slice(0, 300)}`));
-      });
-      response.on("error", reject);
-    });
-    outgoing.setTimeout(120_000, () => outgoing.destroy(new Error("request timed out")));
-    outgoing.on("error", reject);
-    outgoing.end(body);
-  });
 }
 
 try {
