@@ -10,12 +10,21 @@
 import type { ColumnDef, TableDef } from "../config/types.js";
 import { clientFault, SoapFault } from "../soap/faults.js";
 import { isSystemColumn, tableColumns, type RecordBatch, type StoredValue } from "../store/types.js";
-import type { Element } from "../xml/tree.js";
+import type { Element, TreeDocument } from "../xml/tree.js";
 import { tableNamespace } from "../xml/ns.js";
+import { findAtom, localNameAt, nameIndexAt, NONE, treePosition } from "../xml/tree-records.js";
 import type { ColumnAccess } from "./access.js";
 import { unknownField } from "./query-request.js";
 import { readableColumns } from "./records.js";
-import { elementText, refuseRepeats, scanRequestChildren, type RequestChild } from "./request-elements.js";
+import {
+  elementText,
+  elementTextAt,
+  refuseRepeatedNames,
+  refuseRepeats,
+  scanRequestChildren,
+  scanRequestChildrenAt,
+  type RequestChild,
+} from "./request-elements.js";
 import type { ResponseItem } from "./types.js";
 import { newSysIds } from "./sys-id.js";
 import { formatDatetime, formatStoredValue, parseColumnValue, quoteClientText } from "./values.js";
@@ -39,6 +48,13 @@ export class RecordBatchReader {
   private readonly setBy: Int32Array;
   private readonly names: string[] = [];
   private readonly elements: Element[] = [];
+  /** For a request tree (`readAt`): the children's records, their slots, and what is known of the document. */
+  private readonly childRecords: number[] = [];
+  private readonly childSlots: number[] = [];
+  private treeDocument: TreeDocument | undefined;
+  private tableAtom = NONE;
+  /** By index of a name in `treeDocument.names`: its column slot, -1 for none, undefined until asked. */
+  private slotByName: (number | undefined)[] = [];
   private records = 0;
 
   constructor(
@@ -63,6 +79,45 @@ export class RecordBatchReader {
    * problem, as `parseAssignments(requestChildren(element))` does.
    */
   read(element: Element): void {
+    const position = treePosition(element);
+    if (position === undefined) this.readNodes(element);
+    else this.readAt(position.document, position.index);
+  }
+
+  /**
+   * `read` of element record `index` of a parsed request tree, through the
+   * record fields (src/xml/tree-records.ts) rather than node objects: the
+   * same checks in the same order, so the same faults
+   * (test/rules/insert-records-tree.test.ts).
+   */
+  readAt(document: TreeDocument, index: number): void {
+    const { childRecords, childSlots } = this;
+    if (document !== this.treeDocument) {
+      this.treeDocument = document;
+      this.tableAtom = findAtom(document, this.tableNs);
+      this.slotByName = [];
+    }
+    const count = scanRequestChildrenAt(document, index, this.tableAtom, childRecords);
+    for (let child = 0; child < count; child++) childSlots[child] = this.slotOfName(document, nameIndexAt(document, childRecords[child]!));
+    this.refuseRepeatsAt(document, count);
+    const base = this.openRecord();
+    let refused = false;
+    for (let child = 0; child < count; child++) {
+      const slot = childSlots[child]!;
+      if (slot < 0) throw unknownField(localNameAt(document, childRecords[child]!), this.context.table);
+      const column = this.columns[slot]!;
+      if (this.system[slot]) throw clientFault(`Field '${column.name}' is a system field and cannot be set`);
+      const text = elementTextAt(document, childRecords[child]!, column.name);
+      this.values[base + slot] = text === null ? null : parseColumnValue(column, text);
+      this.given[base + slot] = 1;
+      if (!this.canWrite(slot)) refused = true;
+    }
+    if (refused) throw new SoapFault("insufficientRights", { operation: this.context.operation, table: this.context.table.name });
+    this.records++;
+  }
+
+  /** `read` through the DOM's node objects (any DOM: @xmldom in tests and tools). */
+  private readNodes(element: Element): void {
     const { names, elements } = this;
     let count = 0;
     scanRequestChildren(element, this.tableNs, (name, child) => {
@@ -70,12 +125,7 @@ export class RecordBatchReader {
       elements[count++] = child;
     });
     this.refuseRepeats(count);
-    const width = this.columns.length;
-    const base = this.values.length;
-    for (let slot = 0; slot < width; slot++) {
-      this.values.push(null);
-      this.given.push(this.system[slot] ? 1 : 0);
-    }
+    const base = this.openRecord();
     let refused = false;
     for (let index = 0; index < count; index++) {
       const name = names[index]!;
@@ -90,6 +140,43 @@ export class RecordBatchReader {
     }
     if (refused) throw new SoapFault("insufficientRights", { operation: this.context.operation, table: this.context.table.name });
     this.records++;
+  }
+
+  /** Appends an empty record (system columns marked given); returns the index of its first value. */
+  private openRecord(): number {
+    const width = this.columns.length;
+    const base = this.values.length;
+    for (let slot = 0; slot < width; slot++) {
+      this.values.push(null);
+      this.given.push(this.system[slot] ? 1 : 0);
+    }
+    return base;
+  }
+
+  /** The slot of the column named by name `name` of `document.names` (by its local name), -1 when no column has it. */
+  private slotOfName(document: TreeDocument, name: number): number {
+    let slot = this.slotByName[name];
+    if (slot === undefined) {
+      slot = this.slots.get(document.names[name]!.localName) ?? -1;
+      this.slotByName[name] = slot;
+    }
+    return slot;
+  }
+
+  /** `refuseRepeats` for `readAt`: by slot, or by local name when a name is no column. */
+  private refuseRepeatsAt(document: TreeDocument, count: number): void {
+    const record = this.records;
+    for (let child = 0; child < count; child++) {
+      const slot = this.childSlots[child]!;
+      if (slot < 0) {
+        const names: string[] = [];
+        for (let i = 0; i < count; i++) names.push(localNameAt(document, this.childRecords[i]!));
+        refuseRepeatedNames(names);
+        return;
+      }
+      if (this.setBy[slot] === record) throw clientFault(`Field ${quoteClientText(localNameAt(document, this.childRecords[child]!))} is given more than once`);
+      this.setBy[slot] = record;
+    }
   }
 
   /** The records read, with their system columns set: a fresh sys_id each (`newSysIds`), created/updated at `instant` by `user`. */

@@ -2,10 +2,11 @@
  * Reading an operation element's children (SPEC §4): unqualified, or in the
  * table's namespace; each value is text only. Anything else is a client fault.
  */
-import type { Element, Node } from "../xml/tree.js";
+import type { Element, Node, TreeDocument } from "../xml/tree.js";
 import type { TableDef } from "../config/types.js";
 import { clientFault } from "../soap/faults.js";
 import { NS, tableNamespace } from "../xml/ns.js";
+import * as records from "../xml/tree-records.js";
 import { quoteClientText } from "./values.js";
 
 const ELEMENT_NODE = 1;
@@ -87,11 +88,62 @@ export function elementText(element: Element, name: string): string | null {
 
 /** Refuses a second element of the same name among `children`. */
 export function refuseRepeats(children: readonly RequestChild[]): void {
+  refuseRepeatedNames(children.map((child) => child.name));
+}
+
+/** `refuseRepeats` over the children's local names. */
+export function refuseRepeatedNames(names: readonly string[]): void {
   const seen = new Set<string>();
-  for (const child of children) {
-    if (seen.has(child.name)) throw clientFault(`Field ${quoteClientText(child.name)} is given more than once`);
-    seen.add(child.name);
+  for (const name of names) {
+    if (seen.has(name)) throw clientFault(`Field ${quoteClientText(name)} is given more than once`);
+    seen.add(name);
   }
+}
+
+// ---- The same rules read from a parsed request tree by record index (src/xml/tree-records.ts): no node objects. ----
+
+/**
+ * `scanRequestChildren` of element record `parent` of a request tree: checks
+ * every child as it does (same faults, same first offender), then writes the
+ * element children's records into `into` from index 0 and returns how many.
+ * `tableAtom` is the document's atom of `tableNamespace(table.name)`
+ * (`findAtom`; NONE when the request never names it).
+ */
+export function scanRequestChildrenAt(document: TreeDocument, parent: number, tableAtom: number, into: number[]): number {
+  let count = 0;
+  for (let node = records.firstChildAt(document, parent); node !== records.NONE; node = records.nextSiblingAt(document, node)) {
+    const kind = records.kindAt(document, node);
+    if (kind === records.ELEMENT_NODE) {
+      const atom = records.namespaceAtomAt(document, node);
+      if (atom !== records.NONE && atom !== tableAtom && document.atoms[atom] !== "") {
+        throw clientFault(`Element ${quoteClientText(records.localNameAt(document, node))} is in an unexpected namespace`);
+      }
+      into[count++] = node;
+    } else if (kind === records.TEXT_NODE || kind === records.CDATA_SECTION_NODE) {
+      if (!records.isBlankDataAt(document, node)) throw clientFault(`Unexpected text in ${quoteClientText(records.localNameAt(document, parent))}`);
+    } else if (kind !== records.COMMENT_NODE && kind !== records.PROCESSING_INSTRUCTION_NODE) {
+      throw clientFault(`Unexpected content in ${quoteClientText(records.localNameAt(document, parent))}`);
+    }
+  }
+  return count;
+}
+
+/** `elementText` of element record `index` of a request tree, whose local name is `name`. */
+export function elementTextAt(document: TreeDocument, index: number, name: string): string | null {
+  let text = "";
+  for (let node = records.firstChildAt(document, index); node !== records.NONE; node = records.nextSiblingAt(document, node)) {
+    const kind = records.kindAt(document, node);
+    if (kind === records.TEXT_NODE || kind === records.CDATA_SECTION_NODE) text += records.dataAt(document, node);
+    else if (kind !== records.COMMENT_NODE && kind !== records.PROCESSING_INSTRUCTION_NODE) {
+      throw clientFault(`Field ${quoteClientText(name)} must contain text only`);
+    }
+  }
+  const nil = records.attributeNSAt(document, index, NS.xsi, "nil");
+  if (nil === "true" || nil === "1") {
+    if (text !== "") throw clientFault(`Field ${quoteClientText(name)} is nil but has content`);
+    return null;
+  }
+  return text;
 }
 
 function isText(node: Node): boolean {
