@@ -48,9 +48,10 @@ class TreeParser implements XmlParser {
     const decoded = decodeUtf8Xml(bytes);
     if (decoded.kind === "refused") return decoded;
     const { text } = decoded;
-    const tree = parseTree(text, limits);
+    const asciiBytes = typeof bytes !== "string" && bytes.length === text.length ? bytes : undefined;
+    const tree = parseTree(text, limits, asciiBytes);
     if (tree.kind === "parsed") {
-      if (typeof bytes !== "string" && bytes.length === text.length) tree.document.asciiSource = bytes;
+      if (asciiBytes !== undefined) tree.document.asciiSource = asciiBytes;
       return { kind: "parsed", document: tree.document, text };
     }
     const scan = scanXmlLimits(text, limits);

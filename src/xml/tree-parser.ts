@@ -28,6 +28,7 @@ import * as tree from "./tree.js";
 import type { TreeAttribute as Attribute, TreeDocument as Document, TreeElement as Element } from "./tree.js";
 import * as characters from "./xml-characters.js";
 import * as uris from "./uri.js";
+import { codeUnitsOf } from "./code-units.js";
 
 // Module-local copies of the imported tables and constants: read on every character,
 // and a cross-module binding is a getter call per read when run through tsx.
@@ -69,9 +70,9 @@ const BOM = 0xfeff;
 const UNQUALIFIED_ID_NAMES = new Set(["Id", "ID", "id"]);
 
 /** Parses `text` (already decoded) into a tree, or says why it is not acceptable XML. */
-export function parseTree(text: string, limits: XmlLimits): TreeParseResult {
+export function parseTree(text: string, limits: XmlLimits, asciiBytes?: Uint8Array): TreeParseResult {
   try {
-    return { kind: "parsed", document: new TreeBuilder(text, limits).run() };
+    return { kind: "parsed", document: new TreeBuilder(text, codeUnitsOf(text, asciiBytes), limits).run() };
   } catch (error) {
     if (error instanceof NotWellFormed) return { kind: "refused", reason: error.reason };
     throw error;
@@ -101,6 +102,8 @@ class TreeBuilder {
 
   constructor(
     private readonly text: string,
+    /** `text`'s code units (then zeros, see code-units.ts): what the character loops read. */
+    private readonly src: Uint16Array,
     private readonly limits: XmlLimits,
   ) {
     this.document = new TreeDocument(text);
@@ -196,14 +199,15 @@ class TreeBuilder {
   /** The root element and everything in it. Returns the position after its end. */
   private rootElement(from: number): number {
     const text = this.text;
+    const src = this.src;
     let pos = this.startTag(from);
     while (this.depth > 0) {
       if (pos >= this.length) fail(`unclosed element ${this.tagNameOf(this.parent).slice(0, 64)}`);
-      if (text.charCodeAt(pos) !== C_LT) {
+      if (src[pos] !== C_LT) {
         pos = this.characterData(pos);
         continue;
       }
-      const next = text.charCodeAt(pos + 1);
+      const next = src[pos + 1];
       if (next === C_SLASH) pos = this.endTag(pos);
       else if (next === C_BANG) {
         if (text.startsWith("<!--", pos)) pos = this.comment(pos);
@@ -218,6 +222,7 @@ class TreeBuilder {
   /** A start tag (or empty-element tag) at `from`: builds the element. Returns the position after `>`. */
   private startTag(from: number): number {
     const text = this.text;
+    const src = this.src;
     const nameStart = from + 1;
     const nameEnd = this.name(nameStart, "malformed start tag");
     if (++this.elements > this.limits.maxXmlElements) fail(`more than ${this.limits.maxXmlElements} elements`);
@@ -230,13 +235,13 @@ class TreeBuilder {
     for (;;) {
       const spaced = pos;
       pos = this.skipWhitespace(pos);
-      const c = text.charCodeAt(pos);
+      const c = src[pos];
       if (c === C_GT) {
         pos++;
         break;
       }
       if (c === C_SLASH) {
-        if (text.charCodeAt(pos + 1) !== C_GT) fail("malformed start tag");
+        if (src[pos + 1] !== C_GT) fail("malformed start tag");
         pos += 2;
         selfClosing = true;
         break;
@@ -247,9 +252,9 @@ class TreeBuilder {
       const attributeNameEnd = this.name(pos, "malformed attribute name");
       const name = text.slice(pos, attributeNameEnd);
       pos = this.skipWhitespace(attributeNameEnd);
-      if (text.charCodeAt(pos) !== C_EQUALS) fail(`attribute "${name.slice(0, 64)}" missed value`);
+      if (src[pos] !== C_EQUALS) fail(`attribute "${name.slice(0, 64)}" missed value`);
       pos = this.skipWhitespace(pos + 1);
-      const quote = text.charCodeAt(pos);
+      const quote = src[pos]!;
       if (quote !== C_QUOT && quote !== C_APOS) fail(`attribute "${unquotedValue(text, pos)}" missed quot(")!`);
       if (++count > this.limits.maxAttributesPerElement) fail(`more than ${this.limits.maxAttributesPerElement} attributes on one element`);
       for (let k = 0; k < count - 1; k++) if (rawNames[k] === name) fail(`Attribute ${name.slice(0, 64)} redefined`);
@@ -265,7 +270,7 @@ class TreeBuilder {
       }
     }
     const document = this.document;
-    let nameIndex = document.recentName(nameStart, nameEnd);
+    let nameIndex = document.recentName(src, nameStart, nameEnd);
     if (nameIndex === undefined) {
       const tagName = text.slice(nameStart, nameEnd);
       nameIndex = document.nameOf(tagName, nameStart) ?? internElementName(document, tagName, nameStart);
@@ -366,24 +371,25 @@ class TreeBuilder {
   /** An attribute value from just after its opening quote; stores it in rawValues[index]. Returns the position after the closing quote. */
   private attributeValue(from: number, quote: number, index: number): number {
     const text = this.text;
+    const src = this.src;
     const length = this.length;
     let pos = from;
     let segment = from;
     let value = "";
     for (;;) {
-      const c = text.charCodeAt(pos);
+      const c = src[pos]!;
       const kind = ATTRIBUTE_CLASS[c]!;
       if (kind === 0) {
         pos++;
         continue;
       }
-      if (pos >= length) fail("unterminated attribute value"); // past the end: NaN, whose class is not 0
+      if (pos >= length) fail("unterminated attribute value"); // past the end: U+0000, whose class is not 0
       if (kind === QUOTE) {
         if (c === quote) break;
         pos++;
       } else if (kind === WS || kind === CR) {
         value += text.slice(segment, pos) + " ";
-        pos += kind === CR && text.charCodeAt(pos + 1) === 0x0a ? 2 : 1;
+        pos += kind === CR && src[pos + 1] === 0x0a ? 2 : 1;
         segment = pos;
       } else if (kind === AMP) {
         value += text.slice(segment, pos);
@@ -400,6 +406,7 @@ class TreeBuilder {
   /** Text from `from` up to the next `<`: one text node. Returns the position of the `<`. */
   private characterData(from: number): number {
     const text = this.text;
+    const src = this.src;
     const length = this.length;
     let pos = from;
     let segment = from;
@@ -407,8 +414,8 @@ class TreeBuilder {
     /** Whether the source of this text is its canonical form (see TreeElement.plainContent). */
     let canonical = true;
     for (;;) {
-      // Past the end, charCodeAt gives NaN, whose class is not 0: the end is checked off the common path.
-      const kind = TEXT_CLASS[text.charCodeAt(pos)]!;
+      // Past the end comes U+0000, whose class is not 0: the end is checked off the common path.
+      const kind = TEXT_CLASS[src[pos]!]!;
       if (kind === 0) {
         pos++;
         continue;
@@ -417,7 +424,7 @@ class TreeBuilder {
       if (kind === AMP) {
         value += text.slice(segment, pos);
         // `&amp;`, `&lt;`, `&gt;` are canonical as written; `&quot;`, `&apos;` and character references are not.
-        if (text.charCodeAt(pos + 1) === C_HASH) canonical = false;
+        if (src[pos + 1] === C_HASH) canonical = false;
         pos = this.reference(pos);
         value += this.referenced;
         if (!isCanonicalReference(this.referenced)) canonical = false;
@@ -425,13 +432,13 @@ class TreeBuilder {
       } else if (kind === CR) {
         canonical = false;
         value += text.slice(segment, pos) + "\n";
-        pos += text.charCodeAt(pos + 1) === 0x0a ? 2 : 1;
+        pos += src[pos + 1] === 0x0a ? 2 : 1;
         segment = pos;
       } else if (kind === GT) {
         canonical = false;
         pos++;
       } else if (kind === BRACKET) {
-        if (text.charCodeAt(pos + 1) === 0x5d && text.charCodeAt(pos + 2) === C_GT) fail("']]>' is not allowed in text");
+        if (src[pos + 1] === 0x5d && src[pos + 2] === C_GT) fail("']]>' is not allowed in text");
         pos++;
       } else pos = this.checkCharacter(pos, kind);
     }
@@ -444,18 +451,19 @@ class TreeBuilder {
   private referenced = "";
   private reference(from: number): number {
     const text = this.text;
-    if (text.charCodeAt(from + 1) === C_HASH) {
-      const hex = text.charCodeAt(from + 2) === C_X;
+    const src = this.src;
+    if (src[from + 1] === C_HASH) {
+      const hex = src[from + 2] === C_X;
       const digitsStart = from + (hex ? 3 : 2);
       let pos = digitsStart;
       let codePoint = 0;
       for (;;) {
-        const digit = digitValue(text.charCodeAt(pos), hex);
+        const digit = digitValue(src[pos]!, hex);
         if (digit < 0) break;
         codePoint = Math.min(codePoint * (hex ? 16 : 10) + digit, 0x110000);
         pos++;
       }
-      if (pos === digitsStart || text.charCodeAt(pos) !== C_SEMICOLON) {
+      if (pos === digitsStart || src[pos] !== C_SEMICOLON) {
         fail(`entity not matching Reference production: ${text.slice(from, Math.min(pos + 1, from + 24))}`);
       }
       if (!isXmlChar(codePoint)) fail(`character reference ${text.slice(from, Math.min(pos + 1, from + 16))} is not an XML character`);
@@ -476,22 +484,22 @@ class TreeBuilder {
    * `referenced` and returns the position after `;`, or returns -1.
    */
   private predefinedReference(from: number): number {
-    const text = this.text;
-    const c1 = text.charCodeAt(from + 1);
-    const c2 = text.charCodeAt(from + 2);
-    const c3 = text.charCodeAt(from + 3);
+    const src = this.src;
+    const c1 = src[from + 1];
+    const c2 = src[from + 2];
+    const c3 = src[from + 3];
     if (c2 === 0x74 /* t */ && c3 === C_SEMICOLON) {
       if (c1 === 0x6c /* l */) this.referenced = "<";
       else if (c1 === 0x67 /* g */) this.referenced = ">";
       else return -1;
       return from + 4;
     }
-    const c4 = text.charCodeAt(from + 4);
+    const c4 = src[from + 4];
     if (c1 === 0x61 /* a */ && c2 === 0x6d /* m */ && c3 === 0x70 /* p */ && c4 === C_SEMICOLON) {
       this.referenced = "&";
       return from + 5;
     }
-    if (text.charCodeAt(from + 5) !== C_SEMICOLON) return -1;
+    if (src[from + 5] !== C_SEMICOLON) return -1;
     if (c1 === 0x71 /* q */ && c2 === 0x75 /* u */ && c3 === 0x6f /* o */ && c4 === 0x74 /* t */) this.referenced = '"';
     else if (c1 === 0x61 /* a */ && c2 === 0x70 /* p */ && c3 === 0x6f /* o */ && c4 === 0x73 /* s */) this.referenced = "'";
     else return -1;
@@ -501,21 +509,23 @@ class TreeBuilder {
   /** An end tag at `from`: closes the open element. Returns the position after `>`. */
   private endTag(from: number): number {
     const text = this.text;
+    const src = this.src;
     const element = this.parent;
     const openNameStart = this.openNameStarts[this.depth]!;
     const nameLength = this.openNameLengths[this.depth]!;
     const nameStart = from + 2;
     let pos = nameStart + nameLength;
     // Compared with the start tag's name in the source, character by character: no string is cut or looked up.
+    // The bound keeps the comparison inside the text (the zeros after it are only a few units long).
     let same = 0;
-    while (same < nameLength && text.charCodeAt(nameStart + same) === text.charCodeAt(openNameStart + same)) same++;
-    if (same < nameLength || (pos < this.length && NAME_CLASS[text.charCodeAt(pos)] !== 0)) {
+    if (pos <= this.length) while (same < nameLength && src[nameStart + same] === src[openNameStart + same]) same++;
+    if (same < nameLength || (pos < this.length && NAME_CLASS[src[pos]!] !== 0)) {
       const name = this.tagNameOf(element);
       const end = this.nameEndForMessage(nameStart);
       fail(`Opening and ending tag mismatch: "${name.slice(0, 64)}" != "${text.slice(nameStart, end).slice(0, 64)}"`);
     }
     pos = this.skipWhitespace(pos);
-    if (text.charCodeAt(pos) !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${this.tagNameOf(element).slice(0, 64)}`);
+    if (src[pos] !== C_GT) fail(pos >= this.length ? "unterminated end tag" : `malformed end tag ${this.tagNameOf(element).slice(0, 64)}`);
     const document = this.document;
     this.parent = document.closeElement(element, from, pos + 1, nameLength);
     this.nsTop = this.nsMarks[this.depth]!;
@@ -562,15 +572,16 @@ class TreeBuilder {
   /** Comment or CDATA content between `from` and `to`: characters checked; the data with line ends normalized when there was a CR, else undefined (the source is the data). */
   private data(from: number, to: number): string | undefined {
     const text = this.text;
+    const src = this.src;
     let pos = from;
     let segment = from;
     let value = "";
     while (pos < to) {
-      const kind = DATA_CLASS[text.charCodeAt(pos)]!;
+      const kind = DATA_CLASS[src[pos]!]!;
       if (kind === 0) pos++;
       else if (kind === CR) {
         value += text.slice(segment, pos) + "\n";
-        pos += text.charCodeAt(pos + 1) === 0x0a && pos + 1 < to ? 2 : 1;
+        pos += src[pos + 1] === 0x0a && pos + 1 < to ? 2 : 1;
         segment = pos;
       } else pos = this.checkCharacter(pos, kind);
     }
@@ -579,10 +590,10 @@ class TreeBuilder {
 
   /** A unit of class ILLEGAL or HIGH_SURROGATE at `pos`: refuses it, or steps over a valid surrogate pair. */
   private checkCharacter(pos: number, kind: number): number {
-    const text = this.text;
-    const c = text.charCodeAt(pos);
+    const src = this.src;
+    const c = src[pos]!;
     if (kind === HIGH_SURROGATE) {
-      const low = text.charCodeAt(pos + 1);
+      const low = src[pos + 1]!;
       if (low >= 0xdc00 && low <= 0xdfff) return pos + 2;
     }
     if (kind === ILLEGAL || kind === HIGH_SURROGATE) fail(`character U+${c.toString(16).toUpperCase().padStart(4, "0")} is not allowed in XML`);
@@ -591,16 +602,16 @@ class TreeBuilder {
 
   /** A Name at `from`; returns its end. */
   private name(from: number, problem: string): number {
-    const text = this.text;
+    const src = this.src;
     let pos = from;
-    const first = NAME_CLASS[text.charCodeAt(pos)]!;
+    const first = NAME_CLASS[src[pos]!]!;
     if (first === NAME_START || first === COLON) pos++;
-    else if (first === NAME_HIGH_SURROGATE && isLowSurrogate(text.charCodeAt(pos + 1))) pos += 2;
+    else if (first === NAME_HIGH_SURROGATE && isLowSurrogate(src[pos + 1]!)) pos += 2;
     else fail(problem);
     for (;;) {
-      const kind = NAME_CLASS[text.charCodeAt(pos)]!;
+      const kind = NAME_CLASS[src[pos]!]!;
       if (kind === NAME_START || kind === NAME_CHAR || kind === COLON) pos++;
-      else if (kind === NAME_HIGH_SURROGATE && isLowSurrogate(text.charCodeAt(pos + 1))) pos += 2;
+      else if (kind === NAME_HIGH_SURROGATE && isLowSurrogate(src[pos + 1]!)) pos += 2;
       else return pos;
     }
   }
@@ -612,10 +623,10 @@ class TreeBuilder {
   }
 
   private skipWhitespace(from: number): number {
-    const text = this.text;
+    const src = this.src;
     let pos = from;
     for (;;) {
-      const c = text.charCodeAt(pos);
+      const c = src[pos];
       if (c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d) pos++;
       else return pos;
     }

@@ -603,18 +603,17 @@ export class TreeDocument implements Document {
 
   /**
    * The index of the interned name written in the source from `start` to
-   * `end`, or undefined: a cache slot found by first and last character and
-   * length, checked character by character against where that name was
-   * written before (no string is cut, and `startsWith`, a builtin call, was
+   * `end` (read from `units`, the source's code units), or undefined: a
+   * cache slot found by first and last character and length, checked
+   * character by character against where that name was written before (no string is cut, and `startsWith`, a builtin call, was
    * the costliest line of a start tag).
    */
-  recentName(start: number, end: number): number | undefined {
-    const text = this.text;
+  recentName(units: Uint16Array, start: number, end: number): number | undefined {
     const length = end - start;
-    const slot = this.recentNames[nameHash(text.charCodeAt(start), text.charCodeAt(end - 1), length)]!;
+    const slot = this.recentNames[nameHash(units[start]!, units[end - 1]!, length)]!;
     if (slot === NONE || this.nameLengths[slot] !== length) return undefined;
     const seen = this.nameSourceStarts[slot]!;
-    for (let i = 0; i < length; i++) if (text.charCodeAt(seen + i) !== text.charCodeAt(start + i)) return undefined;
+    for (let i = 0; i < length; i++) if (units[seen + i] !== units[start + i]) return undefined;
     return slot;
   }
 

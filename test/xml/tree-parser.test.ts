@@ -231,3 +231,56 @@ describe("release at the end of a request", () => {
     assert.throws(() => element.firstChild);
   });
 });
+
+describe("the reused array of code units (src/xml/code-units.ts)", () => {
+  // Each parse copies its text into one array kept from parse to parse. What an
+  // earlier, longer text left beyond this text's end must never be read as part of it.
+  const LARGE = { maxXmlDepth: 8, maxXmlElements: 200, maxAttributesPerElement: 4 };
+  const full = `<root xmlns:p="urn:p"><p:averyveryverylongelementname a="&quot;v&quot;">text &amp; more&#x20;</p:averyveryverylongelementname><e/>tail]]x</root>`;
+  const verdict = (xml: string | Buffer) => {
+    const result = xmlParser.parse(xml, LARGE);
+    if (result.kind === "parsed") result.document.release();
+    return result.kind === "refused" ? result.reason : "parsed";
+  };
+  /** The tree parser's own reason (xmlParser reports the limits pre-scan's first). */
+  const parserReason = (xml: string) => {
+    const result = parseTree(xml, LARGE);
+    return result.kind === "refused" ? result.reason : "parsed";
+  };
+
+  test("truncated documents: every prefix gets the same verdict right after the whole document as after an unrelated one", () => {
+    const unrelated = `<u>${"z".repeat(full.length)}</u>`;
+    for (let length = 0; length < full.length; length++) {
+      const prefix = full.slice(0, length);
+      for (const input of [prefix, Buffer.from(prefix)]) {
+        verdict(unrelated);
+        const alone = verdict(input);
+        verdict(full);
+        assert.equal(verdict(input), alone, `prefix of ${length} characters`);
+        assert.notEqual(alone, "parsed", `prefix of ${length} characters`);
+      }
+      verdict(unrelated);
+      const alone = parserReason(prefix);
+      verdict(full);
+      assert.equal(parserReason(prefix), alone, `prefix of ${length} characters`);
+    }
+  });
+
+  test("an end tag cut short at the very end is refused, whatever the longer name left behind", () => {
+    verdict(`<a><${"b".repeat(40)}></${"b".repeat(40)}></a>`);
+    assert.equal(parserReason(`<a><${"b".repeat(40)}></${"b".repeat(10)}`), `Opening and ending tag mismatch: "${"b".repeat(40)}" != "${"b".repeat(10)}"`);
+  });
+
+  test("non-ASCII and supplementary-plane text, from bytes and from a string; lone surrogates in a string are refused", () => {
+    for (const xml of ["<a b=\"é\">日本 \u{1F600}</a>", "<é>x</é>"]) {
+      assert.equal(verdict(xml), "parsed");
+      assert.equal(verdict(Buffer.from(xml)), "parsed");
+    }
+    assert.equal(verdict("<a>\uDE00x</a>"), "character U+DE00 is not allowed in XML");
+    assert.equal(verdict("<a>x\uD83D</a>"), "character U+D83D is not allowed in XML");
+    const result = xmlParser.parse(Buffer.from("<a b=\"日本\">\u{1F600}&amp;</a>"), LARGE);
+    assert.ok(result.kind === "parsed");
+    assert.equal(result.document.documentElement!.getAttribute("b"), "日本");
+    assert.equal(result.document.documentElement!.textContent, "\u{1F600}&");
+  });
+});
