@@ -1,0 +1,51 @@
+/**
+ * Strict base64 (src/wss/base64.ts), the reading of DigestValue,
+ * SignatureValue and BinarySecurityToken: the canonical alphabet, padding only
+ * at the end, XML white space dropped. The table-driven check must accept
+ * exactly what the grammar below accepts (RFC 4648 §4 with whole quanta).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { decodeBase64Strict } from "../../src/wss/base64.js";
+
+const GRAMMAR = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function byGrammar(text: string): Buffer | undefined {
+  const compact = text.replace(/[ \t\r\n]+/g, "");
+  return GRAMMAR.test(compact) ? Buffer.from(compact, "base64") : undefined;
+}
+
+test("strict base64: canonical values decode, white space inside is dropped", () => {
+  assert.deepEqual(decodeBase64Strict("QUJD"), Buffer.from("ABC"));
+  assert.deepEqual(decodeBase64Strict(" QU\r\nJD\tRA==\n"), Buffer.from("ABCD"));
+  assert.deepEqual(decodeBase64Strict("QUJDRA=="), Buffer.from("ABCD"));
+  assert.deepEqual(decodeBase64Strict("QUJDREU="), Buffer.from("ABCDE"));
+  assert.deepEqual(decodeBase64Strict(""), Buffer.alloc(0));
+});
+
+test("strict base64: the URL-safe alphabet, padding in the middle, missing or extra padding and other characters are refused", () => {
+  for (const bad of ["QU-D", "QU_D", "QQ==QUJD", "QUJDRA", "QUJDRA=", "QUJDRA===", "====", "A===", "QUJD\u00e9", "QUJ\u0000", "QU JD\u00a0"]) {
+    assert.equal(decodeBase64Strict(bad), undefined, JSON.stringify(bad));
+  }
+});
+
+test("strict base64: the table check agrees with the grammar on generated strings", () => {
+  const characters = fc.constantFrom(..."ABCXYZabcxyz0189+/=-_ \t\r\n.\u00e9\u0000\u4e00".split(""));
+  fc.assert(
+    fc.property(fc.array(characters, { maxLength: 24 }), (chars) => {
+      const text = chars.join("");
+      assert.deepEqual(decodeBase64Strict(text), byGrammar(text));
+    }),
+    { numRuns: 20_000 },
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(3), (bytes, cut) => {
+      const text = Buffer.from(bytes).toString("base64");
+      const mutated = text.slice(0, Math.max(0, text.length - cut));
+      assert.deepEqual(decodeBase64Strict(text), Buffer.from(bytes));
+      assert.deepEqual(decodeBase64Strict(mutated), byGrammar(mutated));
+    }),
+    { numRuns: 5_000 },
+  );
+});
