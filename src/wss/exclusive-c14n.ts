@@ -72,14 +72,14 @@ class ExclusiveWriter extends ChunkedWriter {
 
   element(element: C14nElement, rendered: RenderedScope, isApex: boolean): void {
     const name = element.tagName;
-    // Most elements carry no attributes and no new binding: nothing to sort or declare.
-    const scope = !isApex && element.attributes.length === 0 && rendersNothingNew(element, rendered) ? rendered : undefined;
+    // Most elements carry no namespace declaration, no qualified attribute and no new binding: nothing to declare.
+    const scope = !isApex && hasOnlyUnqualifiedAttributes(element) && rendersNothingNew(element, rendered) ? rendered : undefined;
     const source = sourceSpans(element);
     if (source && scope && source.plainTags && contentIsCanonical(source, scope)) {
       this.writeSource(source, source.start, source.end);
       return;
     }
-    if (scope) this.write(`<${name}>`);
+    if (scope) this.write(plainStartTag(element));
     const childScope = scope ?? this.startTag(element, rendered, isApex);
     if (source && source.endTagStart >= 0 && contentIsCanonical(source, childScope)) {
       this.writeSource(source, source.startTagEnd, source.endTagStart);
@@ -172,7 +172,26 @@ function contentIsCanonical(element: TreeElement, scope: RenderedScope): boolean
   return element.plainContent && (element.contentPrefix === null || scope.get(element.contentPrefix) === element.contentNamespace);
 }
 
-/** Whether an element without attributes (hence without declarations) needs no binding its output ancestors have not rendered. */
+/** Whether every attribute of `element` is unqualified (so none is a namespace declaration, and none needs a binding). */
+function hasOnlyUnqualifiedAttributes(element: C14nElement): boolean {
+  const list = element.attributes;
+  for (let i = 0; i < list.length; i++) if (list[i]!.namespaceURI !== null) return false;
+  return true;
+}
+
+/** The start tag of an element with only unqualified attributes that renders no declaration: its attributes sorted by name. */
+function plainStartTag(element: C14nElement): string {
+  const list = element.attributes;
+  if (list.length === 0) return `<${element.tagName}>`;
+  const attributes: C14nAttribute[] = [];
+  for (let i = 0; i < list.length; i++) attributes.push(list[i]!);
+  if (attributes.length > 1) attributes.sort(compareAttributes);
+  let text = `<${element.tagName}`;
+  for (const attribute of attributes) text += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
+  return `${text}>`;
+}
+
+/** Whether an element without declarations needs no binding its output ancestors have not rendered. */
 function rendersNothingNew(element: C14nElement, rendered: RenderedScope): boolean {
   const prefix = element.prefix;
   if (!prefix) return rendered.get("") === (element.namespaceURI ?? "");
