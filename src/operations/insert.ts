@@ -30,6 +30,7 @@ export async function runInsertMultiple(req: OperationRequest): Promise<Operatio
 function readRecordNodes(req: OperationRequest, reader: RecordBatchReader): void {
   const records = requestChildren(req.element, req.table);
   if (records.length === 0) throw clientFault("insertMultiple needs at least one record");
+  reader.reserve(records.length);
   records.forEach((record, index) => {
     if (record.name !== "record") throw clientFault("insertMultiple accepts only record elements");
     readRecord(index, () => reader.read(record.element));
@@ -41,6 +42,7 @@ function readRecordsAt(req: OperationRequest, reader: RecordBatchReader, { docum
   const records: number[] = [];
   const count = scanRequestChildrenAt(document, index, findAtom(document, tableNamespace(req.table.name)), records);
   if (count === 0) throw clientFault("insertMultiple needs at least one record");
+  reader.reserve(count);
   for (let record = 0; record < count; record++) {
     if (localNameAt(document, records[record]!) !== "record") throw clientFault("insertMultiple accepts only record elements");
     readRecord(record, () => reader.readAt(document, records[record]!));

@@ -7,6 +7,9 @@ import type { TableDef } from "../config/types.js";
 import { clientFault } from "../soap/faults.js";
 import { NS, tableNamespace } from "../xml/ns.js";
 import * as records from "../xml/tree-records.js";
+
+// Module-local copies of the record readers: run through tsx, a binding read across modules is a getter call.
+const { firstChildAt, nextSiblingAt, kindAt, namespaceAtomAt, localNameAt, isBlankDataAt, dataAt, attributeNSAt, NONE } = records;
 import { quoteClientText } from "./values.js";
 
 const ELEMENT_NODE = 1;
@@ -111,18 +114,18 @@ export function refuseRepeatedNames(names: readonly string[]): void {
  */
 export function scanRequestChildrenAt(document: TreeDocument, parent: number, tableAtom: number, into: number[]): number {
   let count = 0;
-  for (let node = records.firstChildAt(document, parent); node !== records.NONE; node = records.nextSiblingAt(document, node)) {
-    const kind = records.kindAt(document, node);
-    if (kind === records.ELEMENT_NODE) {
-      const atom = records.namespaceAtomAt(document, node);
-      if (atom !== records.NONE && atom !== tableAtom && document.atoms[atom] !== "") {
-        throw clientFault(`Element ${quoteClientText(records.localNameAt(document, node))} is in an unexpected namespace`);
+  for (let node = firstChildAt(document, parent); node !== NONE; node = nextSiblingAt(document, node)) {
+    const kind = kindAt(document, node);
+    if (kind === ELEMENT_NODE) {
+      const atom = namespaceAtomAt(document, node);
+      if (atom !== NONE && atom !== tableAtom && document.atoms[atom] !== "") {
+        throw clientFault(`Element ${quoteClientText(localNameAt(document, node))} is in an unexpected namespace`);
       }
       into[count++] = node;
-    } else if (kind === records.TEXT_NODE || kind === records.CDATA_SECTION_NODE) {
-      if (!records.isBlankDataAt(document, node)) throw clientFault(`Unexpected text in ${quoteClientText(records.localNameAt(document, parent))}`);
-    } else if (kind !== records.COMMENT_NODE && kind !== records.PROCESSING_INSTRUCTION_NODE) {
-      throw clientFault(`Unexpected content in ${quoteClientText(records.localNameAt(document, parent))}`);
+    } else if (kind === TEXT_NODE || kind === CDATA_SECTION_NODE) {
+      if (!isBlankDataAt(document, node)) throw clientFault(`Unexpected text in ${quoteClientText(localNameAt(document, parent))}`);
+    } else if (kind !== COMMENT_NODE && kind !== PROCESSING_INSTRUCTION_NODE) {
+      throw clientFault(`Unexpected content in ${quoteClientText(localNameAt(document, parent))}`);
     }
   }
   return count;
@@ -131,14 +134,14 @@ export function scanRequestChildrenAt(document: TreeDocument, parent: number, ta
 /** `elementText` of element record `index` of a request tree, whose local name is `name`. */
 export function elementTextAt(document: TreeDocument, index: number, name: string): string | null {
   let text = "";
-  for (let node = records.firstChildAt(document, index); node !== records.NONE; node = records.nextSiblingAt(document, node)) {
-    const kind = records.kindAt(document, node);
-    if (kind === records.TEXT_NODE || kind === records.CDATA_SECTION_NODE) text += records.dataAt(document, node);
-    else if (kind !== records.COMMENT_NODE && kind !== records.PROCESSING_INSTRUCTION_NODE) {
+  for (let node = firstChildAt(document, index); node !== NONE; node = nextSiblingAt(document, node)) {
+    const kind = kindAt(document, node);
+    if (kind === TEXT_NODE || kind === CDATA_SECTION_NODE) text += dataAt(document, node);
+    else if (kind !== COMMENT_NODE && kind !== PROCESSING_INSTRUCTION_NODE) {
       throw clientFault(`Field ${quoteClientText(name)} must contain text only`);
     }
   }
-  const nil = records.attributeNSAt(document, index, NS.xsi, "nil");
+  const nil = attributeNSAt(document, index, NS.xsi, "nil");
   if (nil === "true" || nil === "1") {
     if (text !== "") throw clientFault(`Field ${quoteClientText(name)} is nil but has content`);
     return null;
