@@ -141,9 +141,10 @@ async function client(): Promise<void> {
   const { restamper } = (await import(join(here, "bench/restamp.ts"))) as typeof import("./restamp.js");
   const data = workerData as { keys: import("./fixtures.js").BenchKeys; envelope: import("./fixtures.js").BenchEnvelope; connections: number; user: { name: string; password: string } };
   const copy = restamper(data.keys, data.envelope);
-  const agent = new Agent({ keepAlive: true, maxSockets: data.connections });
   const authorization = `Basic ${Buffer.from(`${data.user.name}:${data.user.password}`).toString("base64")}`;
   parentPort!.on("message", async (job: Job) => {
+    // Fresh connections each round: the other build's round may outlast the server's keep-alive timeout.
+    const agent = new Agent({ keepAlive: true, maxSockets: data.connections });
     try {
       const bodies = Array.from({ length: job.requests }, () => Buffer.from(copy(), "utf8"));
       const start = performance.now();
@@ -159,6 +160,8 @@ async function client(): Promise<void> {
       parentPort!.postMessage({ ok: true, ms: performance.now() - start });
     } catch (error) {
       parentPort!.postMessage({ ok: false, error: String(error), ms: 0 });
+    } finally {
+      agent.destroy();
     }
   });
 }
