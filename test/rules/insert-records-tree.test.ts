@@ -18,9 +18,11 @@ import { SoapFault } from "../../src/soap/faults.js";
 import { xmlParser } from "../../src/xml/parse.js";
 import type { Element } from "../../src/xml/tree.js";
 import { isTreeDocument } from "../../src/xml/tree.js";
+import { F_FIRST_CHILD, F_NEXT, NONE } from "../../src/xml/tree.js";
 import { treePosition } from "../../src/xml/tree-records.js";
+import { RecordBatchReader } from "../../src/operations/record-batch.js";
 import { operationElement } from "../helpers/dom.js";
-import { countRows, INCIDENT, openTestStore, type TestStore } from "../helpers/table-fixture.js";
+import { countRows, flat, INCIDENT, openTestStore, type TestStore } from "../helpers/table-fixture.js";
 
 const TABLE_NS = "http://www.service-now.com/incident";
 const XSI = "http://www.w3.org/2001/XMLSchema-instance";
@@ -202,5 +204,27 @@ describe("the index reader of the request tree answers as the node reader", () =
     }
     const refused = await outcome(treeElement(wrap("insertMultiple", "<record><number>1</number><cost>2</cost></record>")), costReadOnly);
     assert.deepEqual(refused, { kind: "fault", id: "insufficientRights", message: "Insufficient rights to perform insertMultiple on incident" });
+  });
+});
+
+describe("the batch grows as records are read", () => {
+  test("records read beyond the room reserved (the batch doubles) → every value kept, in order, system columns set", () => {
+    const xml = wrap("insertMultiple", Array.from({ length: 9 }, (_, index) => `<record><number>G${index}</number>${index % 2 === 0 ? `<priority>${index}</priority>` : ""}</record>`).join(""));
+    const root = treeElement(xml);
+    const position = treePosition(root)!;
+    const reader = new RecordBatchReader({ operation: "insertMultiple", table: INCIDENT, access: ALLOW_ALL_COLUMNS });
+    reader.reserve(1);
+    for (let child = position.document.get(position.index, F_FIRST_CHILD); child !== NONE; child = position.document.get(child, F_NEXT)) reader.readAt(position.document, child);
+    const batch = reader.finish(new Date("2024-03-01T10:00:00Z"), "partner.soap");
+    assert.equal(batch.values.length, 9 * batch.columns.length);
+    const column = (name: string) => batch.columns.indexOf(name);
+    for (let record = 0; record < 9; record++) {
+      const values = batch.values.slice(record * batch.columns.length, (record + 1) * batch.columns.length);
+      assert.equal(values[column("number")], `G${record}`);
+      assert.equal(values[column("priority")], record % 2 === 0 ? record : null);
+      assert.equal(values[column("sys_created_by")], "partner.soap");
+      assert.deepEqual(flat(reader.responseItems(record)).number, `G${record}`);
+      assert.equal(flat(reader.responseItems(record)).priority, record % 2 === 0 ? String(record) : undefined);
+    }
   });
 });
