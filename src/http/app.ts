@@ -1,8 +1,9 @@
 /**
- * The request pipeline, in the order of SPEC §5: one `use` per stage. Basic
- * credentials are checked from the headers before the body is read or parsed
- * (SPEC §5 "Cost"), so an unauthenticated caller never costs a read or a parse.
- * `respond` wraps them all and is the only writer of responses.
+ * The request pipeline, in the order of SPEC §5: the stages run in this
+ * order, each until one settles the response. Basic credentials are checked
+ * from the headers before the body is read or parsed (SPEC §5 "Cost"), so an
+ * unauthenticated caller never costs a read or a parse. `respond` wraps them
+ * all and is the only writer of responses.
  */
 import Koa from "koa";
 import { respond } from "./respond.js";
@@ -13,6 +14,7 @@ import {
   basicAuthStage,
   describeServiceStage,
   parseEnvelopeStage,
+  pipeline,
   readBodyStage,
   routeStage,
   runOperationStage,
@@ -23,6 +25,7 @@ import {
   admissionStage,
   sessionUserStage,
   wsSecurityStage,
+  type Stage,
 } from "./stages.js";
 
 export interface AppOptions {
@@ -33,20 +36,23 @@ export interface AppOptions {
 export function createApp(services: GatewayServices, options: AppOptions = {}): Koa<RequestState> {
   const app = new Koa<RequestState>();
   app.silent = true;
+  const stages: Stage[] = [
+    routeStage, //                    which endpoint: 404 / 405
+    ...(options.opsEndpoints === false ? [opsEndpointsElsewhereStage] : []), // --metrics-port: 404 here
+    serviceEndpointStage, //          /healthz, /readyz, /metrics stop here
+    admissionStage, //                over limits.max_concurrent_requests / max_inflight_body_bytes: 503, before the body is read
+    throttleStage, //                 a client blocked for failed credentials: 429, before the body is read
+    basicAuthStage, //                2. Basic auth from the headers, before the body is read: 401
+    describeServiceStage, //          3. WSDL / XSD stop here: 403
+    readBodyStage, //                 HTTP intake and limits: 415 / 413
+    parseEnvelopeStage, //            1. safe XML parse, SOAP envelope and header rules: 400 / MustUnderstand
+    wsSecurityStage, //               4. WS-Security decision
+    sessionUserStage, //              5. session user
+    selectOperationStage, //             the Body's operation
+    authorizeStage, //                6. SOAP roles and ACLs
+    runOperationStage, //             7. the operation, in one transaction
+  ];
   app.use(respond(services));
-  app.use(routeStage(services)); //             which endpoint: 404 / 405
-  if (options.opsEndpoints === false) app.use(opsEndpointsElsewhereStage(services)); // --metrics-port: 404 here
-  app.use(serviceEndpointStage(services)); //   /healthz, /readyz, /metrics stop here
-  app.use(admissionStage(services)); //         over limits.max_concurrent_requests / max_inflight_body_bytes: 503, before the body is read
-  app.use(throttleStage(services)); //          a client blocked for failed credentials: 429, before the body is read
-  app.use(basicAuthStage(services)); //         2. Basic auth from the headers, before the body is read: 401
-  app.use(describeServiceStage(services)); //   3. WSDL / XSD stop here: 403
-  app.use(readBodyStage(services)); //          HTTP intake and limits: 415 / 413
-  app.use(parseEnvelopeStage(services)); //     1. safe XML parse, SOAP envelope and header rules: 400 / MustUnderstand
-  app.use(wsSecurityStage(services)); //        4. WS-Security decision
-  app.use(sessionUserStage(services)); //       5. session user
-  app.use(selectOperationStage(services)); //      the Body's operation
-  app.use(authorizeStage(services)); //         6. SOAP roles and ACLs
-  app.use(runOperationStage(services)); //      7. the operation, in one transaction
+  app.use(pipeline(services, stages));
   return app;
 }

@@ -1,8 +1,9 @@
 /**
- * Koa adapters for the pipeline stages of src/pipeline/. Each adapter feeds
- * its stage the typed state the earlier stages produced, records the result
+ * Adapters for the pipeline stages of src/pipeline/. Each adapter feeds its
+ * stage the typed state the earlier stages produced, records the result
  * (and the audit fields it learned), and either continues or settles the
- * response. None of them writes to the HTTP response itself.
+ * response. None of them writes to the HTTP response itself. `pipeline`
+ * runs them in order as one Koa middleware (src/http/app.ts lists them).
  */
 import type Koa from "koa";
 import type { GatewayServices } from "./services.js";
@@ -35,15 +36,28 @@ type Context = Koa.ParameterizedContext<RequestState>;
 /** A stage settles the response by returning it, or returns undefined to continue. */
 export type Stage = (ctx: Context, services: GatewayServices) => Promise<GatewayResponse | undefined> | GatewayResponse | undefined;
 
-export function stage(run: Stage): (services: GatewayServices) => Koa.Middleware<RequestState> {
-  return (services) => async (ctx, next) => {
-    const response = await run(ctx, services);
-    if (response) {
-      ctx.state.response = response;
-      return;
+/**
+ * The stages as one Koa middleware: each runs in turn until one settles the
+ * response. (One `app.use()` per stage cost an async frame, a promise and a
+ * koa-compose dispatch per stage and request: docs/performance.md, "End to
+ * end".) A synchronous stage is not awaited.
+ */
+export function pipeline(services: GatewayServices, stages: readonly Stage[]): Koa.Middleware<RequestState> {
+  return async (ctx) => {
+    for (const run of stages) {
+      const result = run(ctx, services);
+      const response = result instanceof Promise ? await result : result;
+      if (response) {
+        ctx.state.response = response;
+        return;
+      }
     }
-    await next();
   };
+}
+
+/** Identity, typing a stage function where it is declared. */
+export function stage(run: Stage): Stage {
+  return run;
 }
 
 export const routeStage = stage((ctx) => {
@@ -67,22 +81,19 @@ export const serviceEndpointStage = stage((ctx, services) => serviceEndpoint(ctx
  * before the body is read and given back once the response is written; over
  * the limits the request gets 503 + Retry-After with its body unread.
  */
-export function admissionStage(services: GatewayServices): Koa.Middleware<RequestState> {
-  return async (ctx, next) => {
-    const declared = Number(ctx.get("Content-Length") || "0");
-    const result = services.admission.admit(Number.isSafeInteger(declared) && declared > 0 ? declared : 0, ctx.state.config.gateway.limits);
-    if (result.kind === "refused") {
-      recordAdmissionRefused(services.metrics, result.limit);
-      ctx.state.audit.reason = `over limits.max_${result.limit}`;
-      ctx.state.response = overloadedResponse(ctx);
-      return;
-    }
-    const slot = result.slot;
-    ctx.res.once("close", () => slot.release()); // answered, or the connection closed: every ending gives the slot back
-    ctx.state.admission = slot;
-    await next();
-  };
-}
+export const admissionStage = stage((ctx, services) => {
+  const declared = Number(ctx.get("Content-Length") || "0");
+  const result = services.admission.admit(Number.isSafeInteger(declared) && declared > 0 ? declared : 0, ctx.state.config.gateway.limits);
+  if (result.kind === "refused") {
+    recordAdmissionRefused(services.metrics, result.limit);
+    ctx.state.audit.reason = `over limits.max_${result.limit}`;
+    return overloadedResponse(ctx);
+  }
+  const slot = result.slot;
+  ctx.res.once("close", () => slot.release()); // answered, or the connection closed: every ending gives the slot back
+  ctx.state.admission = slot;
+  return undefined;
+});
 
 function overloadedResponse(ctx: Context, extraHeaders: Readonly<Record<string, string>> = {}): GatewayResponse {
   const headers = { "Retry-After": String(ADMISSION_RETRY_AFTER_SECONDS), ...extraHeaders };
@@ -150,7 +161,8 @@ export const parseEnvelopeStage = stage((ctx) => {
 
 export const basicAuthStage = stage(async (ctx, services) => {
   const authorization = ctx.get("Authorization") || undefined;
-  const digestToken = readDigestTokenAttempt(ctx.state.config, { headers: ctx.headers, query: ctx.query }, services.clock);
+  // Without digest_token: configured the query string is not parsed (Koa's ctx.query parses it on every read).
+  const digestToken = ctx.state.config.digestToken === undefined ? undefined : readDigestTokenAttempt(ctx.state.config, { headers: ctx.headers, query: ctx.query }, services.clock);
   const claimedUser = claimedBasicUser(authorization) ?? claimedTokenUserOf(digestToken);
   const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
   if (throttled) return throttled;
