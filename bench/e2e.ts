@@ -44,7 +44,7 @@
  *     [--gateway-profile DIR]  (the one-worker gateway writes a .cpuprofile there when it stops)
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,6 +116,53 @@ interface Served extends Throughput {
   readonly busy?: number;
   /** The same for this process, the client (near 1: the client may be what limits the rate). */
   readonly clientBusy: number;
+  /** The same for other processes accounted by name (Redis). */
+  readonly othersBusy: Readonly<Record<string, number>>;
+  /** CPUs left idle on the whole machine over the rounds (from /proc/stat; 0 to the number of CPUs). */
+  readonly machineIdle: number;
+}
+
+/** The processes of a served gateway (the primary and its workers), and others whose CPU is reported beside it. */
+interface ProcessAccounts {
+  readonly gateway: readonly number[];
+  readonly others: Readonly<Record<string, readonly number[]>>;
+}
+
+/** A process and its descendants, from /proc/<pid>/task/<tid>/children. */
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      children = children.concat(readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number));
+    }
+  } catch {
+    return [];
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+function sumCpu(pids: readonly number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      total += cpuSeconds(pid);
+    } catch {
+      // exited since it was listed
+    }
+  }
+  return total;
+}
+
+/** Idle CPU-seconds of the whole machine so far (idle + iowait of /proc/stat's first line). */
+function machineCpu(): { idle: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { idle: (fields[3]! + fields[4]!) / clockTicksPerSecond() };
+}
+
+let ticks: number | undefined;
+function clockTicksPerSecond(): number {
+  ticks ??= Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim());
+  return ticks;
 }
 
 async function main(): Promise<void> {
@@ -256,7 +303,23 @@ async function workers(keys: BenchKeys, configDir: string, store: (name: string,
     `\n## serve --workers 2 against --workers 1, rounds interleaved (Redis replay cache, not pinned: client, Redis and workers share the CPUs); signed ${templates.map((t) => `${t.label} (${t.bytes.length} bytes)`).join(", ")}; load average ${load()}`,
   );
   try {
-    const rows: string[][] = [["per second (best / median)", `--workers 1`, `--workers 2`, "ratio (medians)", "target", "met", "client CPU busy (1 / 2)"]];
+    const rows: string[][] = [
+      [
+        "per second (best / median)",
+        `--workers 1`,
+        `--workers 2`,
+        "ratio (medians)",
+        "target",
+        "met",
+        "gateway per CPU-second (1 / 2)",
+        "ratio per CPU-second",
+        "gateway busy, CPUs (1 / 2)",
+        "client busy (1 / 2)",
+        "Redis busy (1 / 2)",
+        "machine idle, CPUs (1 / 2)",
+      ],
+    ];
+    const redisPids = pidsListeningOn(redis.port);
     for (const sync of syncModes()) for (const template of templates) {
       // Both run at once (the one not measured is idle), and their rounds alternate.
       const gateways: ServedGateway[] = [];
@@ -264,18 +327,39 @@ async function workers(keys: BenchKeys, configDir: string, store: (name: string,
         for (const count of [1, 2]) {
           gateways.push(await serveGateway(["--config", configDir, "--store", store(`workers-${count}`, sync), "--replay-cache", redis.url, "--workers", String(count)], { workers: count }));
         }
-        const runners = gateways.map((gateway) => servedRunner(gateway.url, restamper(keys, template), template.bytes.length, options));
+        const runners = gateways.map((gateway) =>
+          servedRunner(gateway.url, restamper(keys, template), template.bytes.length, options, () => ({ gateway: processTree(gateway.pid), others: { redis: redisPids } })),
+        );
         for (const runner of runners) await runner.warmUp();
         for (let round = 0; round < options.rounds; round++) for (const runner of runners) await runner.round();
         const [one, two] = runners.map((runner) => runner.result());
         const ratio = two!.medianPerSecond / one!.medianPerSecond;
-        rows.push([`${template.label}, ${options.connections} connections, synchronous=${sync}`, formatThroughput(one!), formatThroughput(two!), `${ratio.toFixed(2)}×`, `≥ ${WORKERS_TARGET}×`, verdict(ratio, WORKERS_TARGET), `${percent(one!.clientBusy)} / ${percent(two!.clientBusy)}`]);
+        const pair = (f: (served: Served) => string) => `${f(one!)} / ${f(two!)}`;
+        rows.push([
+          `${template.label}, ${options.connections} connections, synchronous=${sync}`,
+          formatThroughput(one!),
+          formatThroughput(two!),
+          `${ratio.toFixed(2)}×`,
+          `≥ ${WORKERS_TARGET}×`,
+          verdict(ratio, WORKERS_TARGET),
+          pair((served) => format(served.perCpuSecond ?? 0)),
+          times((two!.perCpuSecond ?? 0) / (one!.perCpuSecond ?? 1)),
+          pair((served) => (served.busy ?? 0).toFixed(2)),
+          pair((served) => percent(served.clientBusy)),
+          pair((served) => percent(served.othersBusy.redis ?? 0)),
+          pair((served) => served.machineIdle.toFixed(2)),
+        ]);
       } finally {
         for (const gateway of gateways) await gateway.stop();
       }
       console.error(`  measured --workers 1 and 2, ${template.label} (synchronous=${sync})`);
     }
     printTable(rows);
+    console.log(
+      `The gateway's processes (primary and workers) are accounted from /proc; "busy" is CPU-seconds per second of wall time, out of ${availableParallelism()} CPUs ` +
+        `shared by the gateway, this client, Redis and anything else running. Two workers can only go faster than one if the machine has idle CPU to give them ` +
+        `(ratio per CPU-second near 1: each request costs two workers what it costs one).`,
+    );
     console.log(`load average after: ${load()}`);
   } finally {
     await redis.stop();
@@ -353,7 +437,8 @@ function postAlone(gateway: ServedGateway, body: Buffer): Promise<{ status: numb
  * every answer must be 200 (postSoap rejects otherwise). With the gateway's
  * pid, its CPU time over the rounds is read from /proc.
  */
-function servedRunner(url: string, copy: Restamper, bytes: number, options: Options, pid?: number) {
+/** `pid`: the gateway's process, or (`--workers N`) a function giving every process of it (the primary and its workers) and other processes to account. */
+function servedRunner(url: string, copy: Restamper, bytes: number, options: Options, pid?: number | (() => ProcessAccounts)) {
   const latencies: number[] = [];
   const rates: number[] = [];
   const maxBatch = Math.max(options.connections, Math.floor(MAX_ROUND_BYTES / bytes));
@@ -364,6 +449,8 @@ function servedRunner(url: string, copy: Restamper, bytes: number, options: Opti
   let cpu = 0;
   let clientCpu = 0;
   let wall = 0;
+  let others: Record<string, number> = {};
+  let idle = 0;
   /** Sends every body over fresh connections (one left idle while the next batch is stamped could be closed by the server's 5 s keep-alive timeout just as it is reused); returns requests/s. */
   const send = async (bodies: readonly Buffer[]): Promise<number> => {
     const agent = new Agent({ keepAlive: true, maxSockets: options.connections });
@@ -389,12 +476,20 @@ function servedRunner(url: string, copy: Restamper, bytes: number, options: Opti
     },
     round: async () => {
       const bodies = batch(batchFor(options.seconds, rate));
-      const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
+      const accounts = typeof pid === "function" ? pid() : undefined;
+      const gatewayCpu = () => (pid === undefined ? 0 : typeof pid === "number" ? cpuSeconds(pid) : sumCpu(accounts!.gateway));
+      const otherCpu = () => Object.fromEntries(Object.entries(accounts?.others ?? {}).map(([name, pids]) => [name, sumCpu(pids)]));
+      const cpuBefore = gatewayCpu();
+      const othersBefore = otherCpu();
+      const machineBefore = machineCpu();
       const clientBefore = process.cpuUsage();
       rate = await send(bodies);
       const client = process.cpuUsage(clientBefore);
       clientCpu += (client.user + client.system) / 1e6;
-      if (pid !== undefined) cpu += cpuSeconds(pid) - cpuBefore;
+      if (pid !== undefined) cpu += gatewayCpu() - cpuBefore;
+      for (const [name, seconds] of Object.entries(otherCpu())) others[name] = (others[name] ?? 0) + seconds - othersBefore[name]!;
+      const machineAfter = machineCpu();
+      idle += machineAfter.idle - machineBefore.idle;
       wall += bodies.length / rate;
       rates.push(rate);
       iterations += bodies.length;
@@ -409,6 +504,8 @@ function servedRunner(url: string, copy: Restamper, bytes: number, options: Opti
         p50Ms: waits[Math.floor(waits.length / 2)]!,
         clientBusy: clientCpu / wall,
         ...(cpu > 0 ? { perCpuSecond: iterations / cpu, busy: cpu / wall } : {}),
+        othersBusy: Object.fromEntries(Object.entries(others).map(([name, seconds]) => [name, seconds / wall])),
+        machineIdle: idle / wall,
       };
     },
   };
@@ -486,3 +583,9 @@ main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));
   process.exitCode = 1;
 });
+
+/** The redis-server of the bench (its process title names the port). */
+function pidsListeningOn(port: number): number[] {
+  const run = spawnSync("pgrep", ["-f", `redis-server 127.0.0.1:${port}`], { encoding: "utf8" });
+  return run.stdout.trim().split("\n").filter(Boolean).map(Number);
+}
