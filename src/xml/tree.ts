@@ -149,6 +149,8 @@ const FULL_PAGE_LENGTH = (PAGE_MASK + 1) * STRIDE;
  * earlier request is ever read.
  */
 const pagePool: Int32Array[] = [];
+/** Name caches of finished documents (filled afresh when taken). */
+const recentNamesPool: Int32Array[] = [];
 const MAX_POOLED_PAGES = 256;
 
 function fullPage(): Int32Array {
@@ -463,7 +465,8 @@ export class TreeDocument implements Document {
   /** Interned qualified names of elements. */
   readonly names: QualifiedName[] = [];
   private readonly nameIndex = new Map<string, number>();
-  private readonly recentNames = new Int32Array(RECENT_NAME_MASK + 1).fill(NONE);
+  /** The name cache (see `recentName`); a pooled array, like the pages (a fresh typed array costs more than a small parse's names). */
+  private readonly recentNames = recentNamesPool.pop()?.fill(NONE) ?? new Int32Array(RECENT_NAME_MASK + 1).fill(NONE);
   /** By name index: its length, and where in the source it was last seen (see `recentName`). */
   private readonly nameLengths: number[] = [];
   private readonly nameSourceStarts: number[] = [];
@@ -507,6 +510,8 @@ export class TreeDocument implements Document {
     this.pages = [];
     this.nodes.length = 0;
     for (const page of pages) if (pagePool.length < MAX_POOLED_PAGES) pagePool.push(page);
+    // Only the first release gives the name cache back (a second must not put it in the pool twice).
+    if (pages.length > 0 && recentNamesPool.length < MAX_POOLED_PAGES) recentNamesPool.push(this.recentNames);
   }
 
   /** Field `field` of node record `index`. */
