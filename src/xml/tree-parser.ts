@@ -1,8 +1,9 @@
 /**
  * The request's XML parser: one pass over the decoded text that checks
  * well-formedness and namespace well-formedness and builds the compact tree
- * of `tree.ts` as it goes. Scanning is by `charCodeAt` and table lookups,
- * with no regular expression on the way.
+ * of `tree.ts` as it goes. Scanning is by table lookups over the text's
+ * code units (a reused typed array, see `code-units.ts`), with no regular
+ * expression on the way.
  *
  * What it enforces (XML 1.0 fifth edition, Namespaces in XML 1.0):
  * - one root element, tags matched, nothing but white space and comments
