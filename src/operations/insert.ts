@@ -19,11 +19,18 @@ export async function runInsertMultiple(req: OperationRequest): Promise<Operatio
   if (position === undefined) readRecordNodes(req, reader);
   else readRecordsAt(req, reader, position);
   await insertRecords(req, reader);
-  const items: ResponseItem[] = new Array(reader.recordCount);
-  for (let record = 0; record < reader.recordCount; record++) {
-    items[record] = { name: "insertResponse", children: reader.responseItems(record) };
-  }
-  return { items };
+  let items: ResponseItem[] | undefined;
+  return {
+    // Made only when asked (tests, tools): the gateway writes the records' XML straight from the batch.
+    get items(): ResponseItem[] {
+      if (items === undefined) {
+        items = new Array<ResponseItem>(reader.recordCount);
+        for (let record = 0; record < reader.recordCount; record++) items[record] = { name: "insertResponse", children: reader.responseItems(record) };
+      }
+      return items;
+    },
+    writeItems: (out) => reader.writeResponseRecords(out, "insertResponse"),
+  };
 }
 
 /** The `record` children of insertMultiple, read through the DOM's node objects (any DOM). */

@@ -26,6 +26,7 @@ import {
   type RequestChild,
 } from "./request-elements.js";
 import type { ResponseItem } from "./types.js";
+import type { ResponseWriter } from "../soap/response-writer.js";
 import { newSysIds } from "./sys-id.js";
 import { formatDatetime, formatStoredValue, parseColumnValue, quoteClientText } from "./values.js";
 
@@ -227,6 +228,30 @@ export class RecordBatchReader {
       if (this.system[slot] || this.given[base + slot] === 1) items.push({ name, value: formatStoredValue(this.values[base + slot] ?? null) });
     }
     return items;
+  }
+
+  /**
+   * Writes, for every record, `<{element}>` and the XML of its
+   * `responseItems` to `out`: the same bytes as those items would give,
+   * without making them (test/rules/response-serialization.test.ts).
+   */
+  writeResponseRecords(out: ResponseWriter, element: string): void {
+    const open = `<${element}>`;
+    const close = `</${element}>`;
+    const columns = this.readableColumns().map(({ slot, name }) => ({ slot, system: this.system[slot]!, open: `<${name}>`, close: `</${name}>` }));
+    const { values, given } = this;
+    const width = this.columns.length;
+    for (let record = 0; record < this.records; record++) {
+      const base = record * width;
+      out.markup(open);
+      for (let index = 0; index < columns.length; index++) {
+        const column = columns[index]!;
+        if (!column.system && given[base + column.slot] !== 1) continue;
+        const value = values[base + column.slot]!;
+        out.element(column.open, typeof value === "string" ? value : formatStoredValue(value), column.close);
+      }
+      out.markup(close);
+    }
   }
 
   private readable: { slot: number; name: string }[] | undefined;

@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { TableDef } from "../config/types.js";
 import type { Store } from "../store/types.js";
 import type { ColumnAccess } from "./access.js";
+import type { ResponseWriter } from "../soap/response-writer.js";
 
 export interface OperationRequest {
   readonly table: TableDef;
@@ -27,4 +28,10 @@ export type ResponseItem =
 export interface OperationResponse {
   /** The children of `{operation}Response`, in order. */
   readonly items: readonly ResponseItem[];
+  /**
+   * Writes exactly the XML of `items` to `out` without making them (an
+   * operation with many items: insertMultiple); the gateway's encoder uses
+   * it when present (`encodeResponse`, src/soap/response.ts).
+   */
+  readonly writeItems?: (out: ResponseWriter) => void;
 }

@@ -4,7 +4,7 @@ import type { Clock } from "../clock.js";
 import type { TableDef } from "../config/types.js";
 import { runOperation, type ColumnAccess } from "../operations/index.js";
 import type { SoapVersion } from "../soap/envelope.js";
-import { encodeOperationResponse } from "../soap/response.js";
+import { encodeResponse } from "../soap/response.js";
 import type { Store } from "../store/types.js";
 
 export async function performOperation(input: {
@@ -26,5 +26,5 @@ export async function performOperation(input: {
     access: input.access,
     clock: input.clock,
   });
-  return encodeOperationResponse(input.version, input.table.name, input.operation, response.items);
+  return encodeResponse(input.version, input.table.name, input.operation, response);
 }

@@ -1,0 +1,113 @@
+/**
+ * Responses are collected as UTF-8 chunks (src/soap/response-writer.ts),
+ * and insertMultiple writes its records straight from the stored batch
+ * without making response items. The rule: the bytes are exactly those of
+ * the response text (values escaped as SPEC §4 responses are: & < > and CR)
+ * encoded as UTF-8 at once — whatever the values hold (non-ASCII, surrogate
+ * pairs and lone surrogates, long values across the writer's 16 K-character
+ * chunks) — and insertMultiple's direct writing gives the bytes of its items.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
+import type { ColumnAccess, ResponseItem } from "../../src/operations/index.js";
+import { ALLOW_ALL_COLUMNS } from "../../src/operations/index.js";
+import { encodeOperationResponse, encodeResponse } from "../../src/soap/response.js";
+import { INCIDENT, openTestStore, type TestStore } from "../helpers/table-fixture.js";
+
+let t: TestStore;
+before(async () => {
+  t = await openTestStore();
+});
+after(async () => {
+  await t.close();
+});
+
+const numberHidden: ColumnAccess = { canRead: (column) => column !== "number", canWrite: () => true };
+
+/** The response text written out independently of the writer, encoded at once. */
+function expectedBytes(version: "1.1" | "1.2", operation: string, items: readonly ResponseItem[]): Buffer {
+  const escape = (value: string) => value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#13;");
+  const write = (list: readonly ResponseItem[]): string =>
+    list.map((item) => `<${item.name}>${"children" in item ? write(item.children) : escape(item.value)}</${item.name}>`).join("");
+  const soap = version === "1.1" ? "http://schemas.xmlsoap.org/soap/envelope/" : "http://www.w3.org/2003/05/soap-envelope";
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="${soap}"><soapenv:Body>` +
+      `<ns:${operation}Response xmlns:ns="http://www.service-now.com/incident">${write(items)}</ns:${operation}Response></soapenv:Body></soapenv:Envelope>`,
+    "utf8",
+  );
+}
+
+const unit = fc.constantFrom("a", "Z", " ", "&", "<", ">", "\r", "\n", "\t", '"', "é", "✓", "𝄞", "\ud800", "\udc00", "]]>");
+const value = fc.oneof(
+  fc.string({ unit, maxLength: 30 }),
+  // Long values, around the writer's chunk size and beyond; a pair or a character to escape may end a chunk.
+  fc.tuple(fc.integer({ min: 16_370, max: 16_400 }), fc.string({ unit, maxLength: 6 })).map(([length, tail]) => "x".repeat(length) + tail),
+  fc.tuple(fc.string({ unit: fc.constantFrom("é", "a", "𝄞"), maxLength: 20 }), fc.integer({ min: 1, max: 3 })).map(([text, times]) => text.repeat(times * 800)),
+);
+
+describe("responses are written as the UTF-8 of their text", () => {
+  test("generated items (nested, any characters, long values) → exactly the bytes of the text encoded at once, SOAP 1.1 and 1.2", () => {
+    const item = fc.record({ name: fc.constantFrom("sys_id", "number", "short_description"), value });
+    const items = fc.array(fc.oneof(item, fc.record({ name: fc.constant("insertResponse"), children: fc.array(item, { maxLength: 4 }) })), { maxLength: 5 });
+    fc.assert(
+      fc.property(items, fc.constantFrom("1.1" as const, "1.2" as const), (list, version) => {
+        assert.ok(encodeOperationResponse(version, "incident", "getRecords", list).equals(expectedBytes(version, "getRecords", list)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("a surrogate pair at a chunk's end → still one 4-byte character", () => {
+    const text = `${"x".repeat(16_383)}𝄞${"y".repeat(10)}`;
+    const items = [{ name: "short_description", value: text }];
+    const bytes = encodeOperationResponse("1.1", "incident", "get", items);
+    assert.ok(bytes.equals(expectedBytes("1.1", "get", items)));
+    assert.ok(bytes.includes(Buffer.from("𝄞", "utf8")));
+    // A lone high surrogate, then a pair.
+    const lone = { name: "short_description", value: `${"x".repeat(16_382)}\ud800𝄞z` };
+    assert.ok(encodeOperationResponse("1.1", "incident", "get", [lone]).equals(expectedBytes("1.1", "get", [lone])));
+  });
+});
+
+describe("insertMultiple writes its records from the batch as its items would be written", () => {
+  const text = fc.string({ unit: fc.constantFrom("a", "&", "<", ">", "\r", "é", "𝄞", " "), maxLength: 8 }).map((value) =>
+    value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r/g, "&#13;"),
+  );
+  const record = fc
+    .record(
+      {
+        number: fc.string({ unit: fc.constantFrom("A", "é", "𝄞", "&amp;"), maxLength: 3 }),
+        short_description: text,
+        priority: fc.constantFrom("", "7", " -3 ", '" xsi:nil="true'),
+        cost: fc.constantFrom("1.50", "", "0.1"),
+        active: fc.constantFrom("true", "0", ""),
+        opened_at: fc.constantFrom("2024-05-01T12:00:00+02:00", ""),
+      },
+      { requiredKeys: [] },
+    )
+    .map((fields) =>
+      Object.entries(fields)
+        .map(([name, content]) => (content.startsWith('"') ? `<${name} xsi:nil="true"/>` : `<${name}>${content}</${name}>`))
+        .join(""),
+    );
+
+  for (const [label, access] of [
+    ["every column readable", ALLOW_ALL_COLUMNS],
+    ["number not readable", numberHidden],
+  ] as const) {
+    test(`generated records (${label}) → writeItems gives the bytes of the items`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(record, { minLength: 1, maxLength: 5 }), fc.constantFrom("1.1" as const, "1.2" as const), async (records, version) => {
+          const xml = `<insertMultiple xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">${records.map((inner) => `<record>${inner}</record>`).join("")}</insertMultiple>`;
+          const response = await t.run(xml, { access });
+          assert.ok(response.writeItems, "insertMultiple writes its records itself");
+          const direct = encodeResponse(version, INCIDENT.name, "insertMultiple", response);
+          assert.ok(direct.equals(encodeOperationResponse(version, INCIDENT.name, "insertMultiple", response.items)));
+          assert.ok(direct.equals(expectedBytes(version, "insertMultiple", response.items)));
+        }),
+        { numRuns: 150 },
+      );
+    });
+  }
+});
