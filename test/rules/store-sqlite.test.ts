@@ -300,6 +300,58 @@ describe("insertBatch", () => {
     });
   });
 
+  test("batches of 1, 63, 64, 65, 129 and 200 records → each record stored exactly, in its columns", async () => {
+    for (const count of [1, 63, 64, 65, 129, 200]) {
+      await withStore(freshPath(), async (store) => {
+        const batch = incidentBatch(count);
+        await store.transaction((tx) => tx.insertBatch(INCIDENT, batch));
+        const rows = await store.transaction((tx) => tx.select(INCIDENT, { filter: { kind: "all" }, orderBy: [], offset: 0, limit: 1000 }));
+        assert.equal(rows.length, count);
+        const width = batch.columns.length;
+        rows.forEach((row, index) => {
+          assert.deepEqual(
+            batch.columns.map((name) => row.get(name)),
+            batch.values.slice(index * width, (index + 1) * width),
+            `record ${index} of ${count}`,
+          );
+        });
+      });
+    }
+  });
+
+  test("a batch whose repeated sys_id sits in its middle → the transaction fails and none of its records remains", async () => {
+    await withStore(freshPath(), async (store) => {
+      const batch = incidentBatch(300);
+      const values = [...batch.values];
+      const width = batch.columns.length;
+      const sysIdColumn = batch.columns.indexOf("sys_id");
+      values[100 * width + sysIdColumn] = values[90 * width + sysIdColumn]!; // records 90 and 100
+      await assert.rejects(
+        store.transaction((tx) => tx.insertBatch(INCIDENT, { columns: batch.columns, values })),
+        (error: unknown) => (error as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY",
+      );
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" })), 0);
+    });
+  });
+
+  test("a table of 150 columns → every record stored with each of its values", async () => {
+    const wide = tableDef(
+      "wide",
+      Array.from({ length: 150 }, (_, index) => ({ name: `c${index}`, type: "integer" as const, maxLength: undefined })),
+    );
+    await withStore(freshPath(), async (store) => {
+      await store.ensureTables([wide]);
+      const columns = [...wide.columns.keys(), "sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by"];
+      const values = Array.from({ length: 23 }, (_, record) =>
+        columns.map((name) => (name === "sys_id" ? batchSysId(record) : name.startsWith("sys_") ? "x" : record * 1000 + Number(name.slice(1)))),
+      ).flat();
+      await store.transaction((tx) => tx.insertBatch(wide, { columns, values }));
+      const rows = await store.transaction((tx) => tx.select(wide, { filter: { kind: "all" }, orderBy: [], offset: 0, limit: 100 }));
+      assert.equal(rows.length, 23);
+      assert.deepEqual([rows[22]!.get("c0"), rows[22]!.get("c149")], [22_000, 22_149]);
+    });
+  });
+
   test("a ragged batch (values not a multiple of the columns) is refused before anything is written", async () => {
     await withStore(freshPath(), async (store) => {
       const { columns, values } = incidentBatch(2);
