@@ -41,8 +41,7 @@ const { ILLEGAL, CR, LT, AMP, BRACKET, GT, HIGH_SURROGATE, WS, QUOTE, NAME_START
 const { TEXT_NODE, CDATA_SECTION_NODE, COMMENT_NODE, TreeAttribute, TreeDocument, NONE, PLAIN_TAGS, PLAIN_CONTENT } = tree;
 const { F_FLAGS, F_END, F_NAME, F_NAMESPACE, F_CONTENT_PREFIX, F_CONTENT_NAMESPACE } = tree;
 const isXmlChar = characters.isXmlChar;
-const isUriReference = uris.isUriReference;
-const isAbsoluteUri = uris.isAbsoluteUri;
+const namespaceNameKind = uris.namespaceNameKind;
 const XML_NS = NS.xml;
 const XMLNS_NS = NS.xmlns;
 const WSU_NS = NS.wsu;
@@ -335,8 +334,9 @@ class TreeBuilder {
       if (uri === XML_NS || uri === XMLNS_NS) fail(`the prefix ${prefix.slice(0, 64)} cannot be bound to ${uri}`);
       if (uri === "") fail(`xmlns:${prefix.slice(0, 64)}="" is not allowed in XML 1.0 namespaces`);
     }
-    if (!isUriReference(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is not a URI reference`);
-    if (uri !== "" && !isAbsoluteUri(uri)) fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is a relative URI (canonical XML refuses them)`);
+    const kind = namespaceNameKind(uri);
+    if (kind === "invalid") fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is not a URI reference`);
+    if (kind === "relative" && uri !== "") fail(`namespace name ${JSON.stringify(uri.slice(0, 64))} is a relative URI (canonical XML refuses them)`);
     this.nsPrefixes[this.nsTop] = prefix;
     this.nsAtoms[this.nsTop] = uri === "" ? NONE : this.document.atom(uri);
     this.nsTop++;

@@ -29,24 +29,24 @@ const URI_REFERENCE = new RegExp(`^(?:${URI}|${RELATIVE_REF})$`);
 const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*:/;
 
 const MAX_CACHED = 256;
-const cache = new Map<string, boolean>();
+/** Answers by namespace name: every request declares the same few. */
+const cache = new Map<string, NamespaceNameKind>();
 
 /**
- * Whether a namespace name (already a URI reference) is absolute, i.e. has a
- * scheme. Relative namespace URIs are deprecated, and Canonical XML fails on
- * a document that declares one: libxml2 (xmlsec1) refuses to canonicalize
- * it anywhere in the document, so the gateway refuses it at parse time
- * rather than verify what another verifier could not.
+ * "invalid" when a namespace name is not a URI reference; "relative" when
+ * it is one without a scheme ("" included); else "absolute".
+ * Relative namespace URIs are deprecated, and Canonical XML fails on a
+ * document that declares one: libxml2 (xmlsec1) refuses to canonicalize it
+ * anywhere in the document, so the gateway refuses it at parse time rather
+ * than verify what another verifier could not.
  */
-export function isAbsoluteUri(value: string): boolean {
-  return SCHEME.test(value);
-}
+export type NamespaceNameKind = "absolute" | "relative" | "invalid";
 
-export function isUriReference(value: string): boolean {
-  let valid = cache.get(value);
-  if (valid === undefined) {
-    valid = URI_REFERENCE.test(value);
-    if (cache.size < MAX_CACHED && value.length <= 512) cache.set(value, valid);
+export function namespaceNameKind(value: string): NamespaceNameKind {
+  let kind = cache.get(value);
+  if (kind === undefined) {
+    kind = !URI_REFERENCE.test(value) ? "invalid" : SCHEME.test(value) ? "absolute" : "relative";
+    if (cache.size < MAX_CACHED && value.length <= 512) cache.set(value, kind);
   }
-  return valid;
+  return kind;
 }
