@@ -30,6 +30,7 @@ export async function runInsertMultiple(req: OperationRequest): Promise<Operatio
       return items;
     },
     writeItems: (out) => reader.writeResponseRecords(out, "insertResponse"),
+    release: () => reader.release(),
   };
 }
 

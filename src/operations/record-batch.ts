@@ -34,6 +34,12 @@ const UNKNOWN = 0;
 const ALLOWED = 1;
 const REFUSED = 2;
 
+/** Batches of at least this many values take and give back the pooled arrays (`release`); at most this many are kept. */
+const POOL_MIN_VALUES = 1024;
+const POOL_MAX_VALUES = 1 << 20;
+/** The arrays of a released batch, cleared, for the next large one (one at a time: the largest). */
+let pooled: { values: StoredValue[]; given: Uint8Array } | undefined;
+
 export class RecordBatchReader {
   /** The batch's columns: every column of the table, configured ones first (`tableColumns`). */
   private readonly columns: readonly ColumnDef[];
@@ -50,7 +56,7 @@ export class RecordBatchReader {
    */
   private values: StoredValue[] = [];
   /** 1 where the request set the value (system columns are always set): the response echoes those. */
-  private given = new Uint8Array(0);
+  private given: Uint8Array = new Uint8Array(0);
   /** The record that last set each column (repeat detection without a Set per record). */
   private readonly setBy: Int32Array;
   private readonly names: string[] = [];
@@ -162,15 +168,52 @@ export class RecordBatchReader {
   }
 
   private ensureCapacity(length: number): void {
+    this.assertLive();
     if (length <= this.values.length) return;
-    const values: StoredValue[] = new Array<StoredValue>(Math.max(length, this.values.length * 2)).fill(null);
-    const given = new Uint8Array(values.length);
+    const capacity = Math.max(length, this.values.length * 2);
+    let values: StoredValue[];
+    let given: Uint8Array;
+    const spare = pooled;
+    if (capacity >= POOL_MIN_VALUES && spare !== undefined && spare.values.length >= capacity) {
+      pooled = undefined; // cleared when it was released
+      ({ values, given } = spare);
+    } else {
+      values = new Array<StoredValue>(capacity).fill(null);
+      given = new Uint8Array(capacity);
+    }
     const used = this.records * this.columns.length;
     for (let index = 0; index < used; index++) values[index] = this.values[index]!;
     given.set(this.given.subarray(0, used));
     this.values = values;
     this.given = given;
   }
+
+  /**
+   * Ends the batch's life once its request is answered (`performOperation`,
+   * after the response is written): its arrays, cleared, are kept for the
+   * next large batch, since on this VM a fresh 47,000-value array cost
+   * 1–18 ms where clearing a used one costs 40–90 µs (docs/performance.md,
+   * "Fifth session"). Reading the batch afterwards throws.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    const { values, given } = this;
+    this.values = [];
+    this.given = new Uint8Array(0);
+    if (given.length < POOL_MIN_VALUES || given.length > POOL_MAX_VALUES) return;
+    if (pooled !== undefined && pooled.given.length >= given.length) return;
+    values.fill(null); // no value of this request stays reachable
+    given.fill(0);
+    pooled = { values, given };
+  }
+
+  private released = false;
+
+  private assertLive(): void {
+    if (this.released) throw new Error("record batch used after its request ended");
+  }
+
 
   /** The slot of the column named by name `name` of `document.names` (by its local name), -1 when no column has it. */
   private slotOfName(document: TreeDocument, name: number): number {
@@ -200,6 +243,7 @@ export class RecordBatchReader {
 
   /** The records read, with their system columns set: a fresh sys_id each (`newSysIds`), created/updated at `instant` by `user`. */
   finish(instant: Date, user: string): RecordBatch {
+    this.assertLive();
     const width = this.columns.length;
     const now = formatDatetime(instant);
     const sysIds = newSysIds(this.records, instant.getTime());
@@ -222,6 +266,7 @@ export class RecordBatchReader {
 
   /** The readable columns of record `record` (0-based) that were set, as response items (`recordItems` order). */
   responseItems(record: number): ResponseItem[] {
+    this.assertLive();
     const base = record * this.columns.length;
     const items: ResponseItem[] = [];
     for (const { slot, name } of this.readableColumns()) {
@@ -236,6 +281,7 @@ export class RecordBatchReader {
    * without making them (test/rules/response-serialization.test.ts).
    */
   writeResponseRecords(out: ResponseWriter, element: string): void {
+    this.assertLive();
     const open = `<${element}>`;
     const close = `</${element}>`;
     const columns = this.readableColumns().map(({ slot, name }) => ({ slot, system: this.system[slot]!, open: `<${name}>`, close: `</${name}>` }));

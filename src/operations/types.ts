@@ -34,4 +34,6 @@ export interface OperationResponse {
    * it when present (`encodeResponse`, src/soap/response.ts).
    */
   readonly writeItems?: (out: ResponseWriter) => void;
+  /** Ends the response's life once it is written (insertMultiple gives its batch's arrays back for the next request); reading it afterwards throws. */
+  readonly release?: () => void;
 }

@@ -26,5 +26,9 @@ export async function performOperation(input: {
     access: input.access,
     clock: input.clock,
   });
-  return encodeResponse(input.version, input.table.name, input.operation, response);
+  try {
+    return encodeResponse(input.version, input.table.name, input.operation, response);
+  } finally {
+    response.release?.();
+  }
 }

@@ -21,6 +21,8 @@ import { isTreeDocument } from "../../src/xml/tree.js";
 import { F_FIRST_CHILD, F_NEXT, NONE } from "../../src/xml/tree.js";
 import { treePosition } from "../../src/xml/tree-records.js";
 import { RecordBatchReader } from "../../src/operations/record-batch.js";
+import { performOperation } from "../../src/pipeline/run-operation.js";
+import { DOMParser } from "@xmldom/xmldom";
 import { operationElement } from "../helpers/dom.js";
 import { countRows, flat, INCIDENT, openTestStore, type TestStore } from "../helpers/table-fixture.js";
 
@@ -226,5 +228,63 @@ describe("the batch grows as records are read", () => {
       assert.deepEqual(flat(reader.responseItems(record)).number, `G${record}`);
       assert.equal(flat(reader.responseItems(record)).priority, record % 2 === 0 ? String(record) : undefined);
     }
+  });
+});
+
+describe("a finished request's batch arrays serve the next request (performOperation releases them)", () => {
+  function insertMultipleXml(count: number, fields: (index: number) => string): string {
+    return wrap("insertMultiple", Array.from({ length: count }, (_, index) => `<record>${fields(index)}</record>`).join(""));
+  }
+
+  async function perform(xml: string): Promise<{ name: string; children: Record<string, string> }[]> {
+    const bytes = await performOperation({
+      version: "1.1",
+      table: INCIDENT,
+      operation: "insertMultiple",
+      element: treeElement(xml),
+      sessionUser: "partner.soap",
+      access: ALLOW_ALL_COLUMNS,
+      store: t.store,
+      clock: t.clock,
+    });
+    const document = new DOMParser().parseFromString(bytes.toString("utf8"), "text/xml");
+    return [...document.getElementsByTagName("insertResponse")].map((record) => ({
+      name: record.nodeName,
+      children: Object.fromEntries([...record.childNodes].map((child) => [child.nodeName, child.textContent ?? ""])),
+    }));
+  }
+
+  test("requests of 200, 150 (other columns) and 300 records in turn → each echoes and stores only its own values", async () => {
+    await t.store.transaction((tx) => tx.delete(INCIDENT, { kind: "all" }));
+    const first = await perform(insertMultipleXml(200, (index) => `<number>A${index}</number><short_description>first ${index}</short_description><cost>1.5</cost>`));
+    assert.equal(first.length, 200);
+    assert.deepEqual(Object.keys(first[199]!.children).sort(), ["cost", "number", "short_description", "sys_created_by", "sys_created_on", "sys_id", "sys_updated_by", "sys_updated_on"]);
+    const second = await perform(insertMultipleXml(150, (index) => `<priority>${index}</priority>`));
+    assert.equal(second.length, 150);
+    for (const [index, record] of second.entries()) {
+      assert.deepEqual(Object.keys(record.children).sort(), ["priority", "sys_created_by", "sys_created_on", "sys_id", "sys_updated_by", "sys_updated_on"], `record ${index}`);
+      assert.equal(record.children.priority, String(index));
+    }
+    const stored = await t.store.transaction((tx) =>
+      tx.select(INCIDENT, { filter: { kind: "compare", column: "priority", op: "=", value: 149 }, orderBy: [], offset: 0, limit: 2 }),
+    );
+    assert.deepEqual([stored.length, stored[0]!.get("number"), stored[0]!.get("short_description"), stored[0]!.get("cost")], [1, null, null, null]);
+    const third = await perform(insertMultipleXml(300, (index) => `<number>C${index}</number>`));
+    assert.deepEqual(third.map((record) => record.children.number), Array.from({ length: 300 }, (_, index) => `C${index}`));
+    assert.equal(await countRows(t.store), 650);
+  });
+
+  test("a response read after its request ended → refused, never another request's values", async () => {
+    const response = await runOperation({
+      table: INCIDENT,
+      operation: "insertMultiple",
+      element: treeElement(insertMultipleXml(100, (index) => `<number>R${index}</number>`)),
+      sessionUser: "partner.soap",
+      store: t.store,
+      access: ALLOW_ALL_COLUMNS,
+      clock: t.clock,
+    });
+    response.release!();
+    assert.throws(() => response.items, { message: "record batch used after its request ended" });
   });
 });
