@@ -34,8 +34,10 @@ export type CanonicalizeResult = { readonly kind: "canonical"; readonly text: st
 
 export type CanonicalWriteResult = { readonly kind: "written" } | { readonly kind: "unsupported"; readonly reason: string };
 
+const C14N_ALGORITHM_SET: ReadonlySet<string> = new Set(Object.values(C14N_ALGORITHMS));
+
 export function isC14nAlgorithm(uri: string): uri is C14nAlgorithm {
-  return Object.values(C14N_ALGORITHMS).includes(uri as C14nAlgorithm);
+  return C14N_ALGORITHM_SET.has(uri);
 }
 
 /**

@@ -51,7 +51,12 @@ const DATE_TIME_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:
 export function parseZonedDateTime(text: string): Date | undefined {
   const match = DATE_TIME_WITH_ZONE.exec(text.trim());
   if (!match) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[4]);
+  const minute = Number(match[5]);
+  const second = Number(match[6]);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
   const milliseconds = match[7] ? Number(match[7].slice(0, 3).padEnd(3, "0")) : 0;
   const utc = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
