@@ -155,10 +155,7 @@ class ExclusiveWriter extends ChunkedWriter {
       scope = next;
     }
 
-    let text = `<${element.tagName}${declarations}`;
-    if (attributes.length > 1) attributes.sort(compareAttributes);
-    for (const attribute of attributes) text += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
-    this.write(`${text}>`);
+    this.write(startTagText(element.tagName, declarations, attributes));
     return scope;
   }
 }
@@ -179,14 +176,19 @@ function hasOnlyUnqualifiedAttributes(element: C14nElement): boolean {
   return true;
 }
 
-/** The start tag of an element with only unqualified attributes that renders no declaration: its attributes sorted by name. */
+/** The start tag of an element with only unqualified attributes that renders no declaration. */
 function plainStartTag(element: C14nElement): string {
   const list = element.attributes;
   if (list.length === 0) return `<${element.tagName}>`;
   const attributes: C14nAttribute[] = [];
   for (let i = 0; i < list.length; i++) attributes.push(list[i]!);
+  return startTagText(element.tagName, "", attributes);
+}
+
+/** `<name declarations attributes>`, the attributes sorted in canonical order (`attributes` is sorted in place). */
+function startTagText(tagName: string, declarations: string, attributes: C14nAttribute[]): string {
+  let text = `<${tagName}${declarations}`;
   if (attributes.length > 1) attributes.sort(compareAttributes);
-  let text = `<${element.tagName}`;
   for (const attribute of attributes) text += ` ${attribute.name}="${escapeAttribute(attribute.value)}"`;
   return `${text}>`;
 }
