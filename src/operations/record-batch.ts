@@ -123,12 +123,8 @@ export class RecordBatchReader {
     for (let child = 0; child < count; child++) {
       const slot = childSlots[child]!;
       if (slot < 0) throw unknownField(localNameAt(document, childRecords[child]!), this.context.table);
-      const column = this.columns[slot]!;
-      if (this.system[slot]) throw clientFault(`Field '${column.name}' is a system field and cannot be set`);
-      const text = elementTextAt(document, childRecords[child]!, column.name);
-      this.values[base + slot] = text === null ? null : parseColumnValue(column, text);
-      this.given[base + slot] = 1;
-      if (!this.canWrite(slot)) refused = true;
+      const column = this.settableColumn(slot);
+      if (!this.setValue(base, slot, elementTextAt(document, childRecords[child]!, column.name))) refused = true;
     }
     if (refused) throw new SoapFault("insufficientRights", { operation: this.context.operation, table: this.context.table.name });
     this.records++;
@@ -149,15 +145,25 @@ export class RecordBatchReader {
       const name = names[index]!;
       const slot = this.slots.get(name);
       if (slot === undefined) throw unknownField(name, this.context.table);
-      const column = this.columns[slot]!;
-      if (this.system[slot]) throw clientFault(`Field '${column.name}' is a system field and cannot be set`);
-      const text = elementText(elements[index]!, name);
-      this.values[base + slot] = text === null ? null : parseColumnValue(column, text);
-      this.given[base + slot] = 1;
-      if (!this.canWrite(slot)) refused = true;
+      this.settableColumn(slot);
+      if (!this.setValue(base, slot, elementText(elements[index]!, name))) refused = true;
     }
     if (refused) throw new SoapFault("insufficientRights", { operation: this.context.operation, table: this.context.table.name });
     this.records++;
+  }
+
+  /** The column of `slot`; a system column is refused (before its value's text is read, as `parseAssignments` does). */
+  private settableColumn(slot: number): ColumnDef {
+    const column = this.columns[slot]!;
+    if (this.system[slot]) throw clientFault(`Field '${column.name}' is a system field and cannot be set`);
+    return column;
+  }
+
+  /** Sets column `slot` of the record at `base` from `text` (null: nil); false when the caller may not write that column. */
+  private setValue(base: number, slot: number, text: string | null): boolean {
+    this.values[base + slot] = text === null ? null : parseColumnValue(this.columns[slot]!, text);
+    this.given[base + slot] = 1;
+    return this.canWrite(slot);
   }
 
   /** The index of the next record's first value (its values are null and not given until set). */
@@ -213,7 +219,6 @@ export class RecordBatchReader {
   private assertLive(): void {
     if (this.released) throw new Error("record batch used after its request ended");
   }
-
 
   /** The slot of the column named by name `name` of `document.names` (by its local name), -1 when no column has it. */
   private slotOfName(document: TreeDocument, name: number): number {

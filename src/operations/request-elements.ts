@@ -7,10 +7,10 @@ import type { TableDef } from "../config/types.js";
 import { clientFault } from "../soap/faults.js";
 import { NS, tableNamespace } from "../xml/ns.js";
 import * as records from "../xml/tree-records.js";
+import { quoteClientText } from "./values.js";
 
 // Module-local copies of the record readers: run through tsx, a binding read across modules is a getter call.
 const { firstChildAt, nextSiblingAt, kindAt, namespaceAtomAt, localNameAt, isBlankDataAt, dataAt, attributeNSAt, NONE } = records;
-import { quoteClientText } from "./values.js";
 
 const ELEMENT_NODE = 1;
 const TEXT_NODE = 3;
