@@ -56,21 +56,21 @@ export function canonicalize(element: C14nElement, algorithm: C14nAlgorithm, pre
  */
 export function canonicalizeTo(element: C14nElement, algorithm: C14nAlgorithm, prefixList: readonly string[], sink: CanonicalSink): CanonicalWriteResult {
   try {
-    const inherited = inheritedNamespaces(element);
     switch (algorithm) {
       case C14N_ALGORITHMS.exclusive:
+        // Exclusive c14n renders an ancestor's binding only for a prefix of the PrefixList (usually empty: then none).
         writeExclusiveCanonical(
           element,
           prefixList,
-          inherited.filter((ns) => prefixList.includes(ns.prefix === "" ? "#default" : ns.prefix)),
+          prefixList.length === 0 ? [] : inheritedNamespaces(element).filter((ns) => prefixList.includes(ns.prefix === "" ? "#default" : ns.prefix)),
           sink,
         );
         break;
       case C14N_ALGORITHMS.inclusive10:
-        writeInclusiveCanonical(element, "1.0", inherited, sink);
+        writeInclusiveCanonical(element, "1.0", inheritedNamespaces(element), sink);
         break;
       case C14N_ALGORITHMS.inclusive11:
-        writeInclusiveCanonical(element, "1.1", inherited, sink);
+        writeInclusiveCanonical(element, "1.1", inheritedNamespaces(element), sink);
         break;
       default: {
         const unknown: never = algorithm;
