@@ -47,11 +47,12 @@ function sortChildren(element: Element): SecurityHeader {
   const usernameTokens: Element[] = [];
   const binarySecurityTokens: Element[] = [];
   for (const child of elementChildren(element)) {
-    const qname = `${child.namespaceURI ?? ""} ${child.localName}`;
-    if (qname === `${NS.ds} Signature`) signatures.push(child);
-    else if (qname === `${NS.wsu} Timestamp`) timestamps.push(child);
-    else if (qname === `${NS.wsse} UsernameToken`) usernameTokens.push(child);
-    else if (qname === `${NS.wsse} BinarySecurityToken`) binarySecurityTokens.push(child);
+    const namespace = child.namespaceURI;
+    const localName = child.localName;
+    if (namespace === NS.ds && localName === "Signature") signatures.push(child);
+    else if (namespace === NS.wsu && localName === "Timestamp") timestamps.push(child);
+    else if (namespace === NS.wsse && localName === "UsernameToken") usernameTokens.push(child);
+    else if (namespace === NS.wsse && localName === "BinarySecurityToken") binarySecurityTokens.push(child);
   }
   return { element, signatures, timestamps, usernameTokens, binarySecurityTokens };
 }
