@@ -8,6 +8,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
+import fc from "fast-check";
 import { ManualClock } from "../../src/clock.js";
 import type { GatewayConfig } from "../../src/config/types.js";
 import { parseZonedDateTime } from "../../src/wss/processors/timestamp.js";
@@ -93,4 +94,47 @@ describe("Timestamp", () => {
       assert.equal(parseZonedDateTime(bad), undefined, bad);
     }
   });
+
+  test("xsd:dateTime parsing by position accepts and refuses exactly what the grammar's regular expression does", () => {
+    const digits = (min: number, max: number) => fc.stringMatching(new RegExp(`^[0-9]{${min},${max}}$`));
+    const zone = fc.oneof(fc.constant("Z"), fc.tuple(fc.constantFrom("+", "-"), digits(2, 2), digits(2, 2)).map(([sign, h, m]) => `${sign}${h}:${m}`));
+    const wellShaped = fc
+      .tuple(digits(4, 4), digits(2, 2), digits(2, 2), digits(2, 2), digits(2, 2), digits(2, 2), fc.option(digits(1, 11)), fc.option(zone))
+      .map(([y, mo, d, h, mi, s, fraction, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${fraction === null ? "" : `.${fraction}`}${z ?? ""}`);
+    // Mutations: a character replaced, inserted or removed, and white space around (trimmed).
+    const mutated = fc
+      .tuple(wellShaped, fc.nat(40), fc.constantFrom("", "0", "9", "-", ":", ".", "T", "Z", "+", " ", "\u00a0", "\u0660", "x"), fc.constantFrom("replace", "insert", "remove", "pad"))
+      .map(([text, at, unit, how]) => {
+        const i = Math.min(at, text.length);
+        if (how === "replace") return text.slice(0, i) + unit + text.slice(i + 1);
+        if (how === "insert") return text.slice(0, i) + unit + text.slice(i);
+        if (how === "remove") return text.slice(0, i) + text.slice(i + 1);
+        return ` ${text}\n`;
+      });
+    fc.assert(
+      fc.property(fc.oneof(wellShaped, mutated, fc.string({ maxLength: 40 })), (text) => {
+        assert.equal(parseZonedDateTime(text)?.getTime(), parseByRegularExpression(text)?.getTime(), JSON.stringify(text));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
 });
+
+/** The grammar as a regular expression: the parser before it read by position, kept as the oracle. */
+function parseByRegularExpression(text: string): Date | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(text.trim());
+  if (!match) return undefined;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
+  const milliseconds = match[7] ? Number(match[7].slice(0, 3).padEnd(3, "0")) : 0;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, milliseconds);
+  if (new Date(utc).getUTCDate() !== day) return undefined;
+  const zone = match[8]!;
+  let offsetMinutes = 0;
+  if (zone !== "Z") {
+    const [offsetHours, offsetRest] = zone.slice(1).split(":").map(Number) as [number, number];
+    if (offsetHours > 14 || offsetRest > 59) return undefined;
+    offsetMinutes = (zone.startsWith("-") ? -1 : 1) * (offsetHours * 60 + offsetRest);
+  }
+  return new Date(utc - offsetMinutes * 60_000);
+}
