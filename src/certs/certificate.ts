@@ -56,6 +56,7 @@ export function parseCertificatePem(pemOrDer: string | Buffer, path: string): Co
     x509,
     publicKey,
     der,
+    derBase64: der.toString("base64"),
     fingerprintSha256: createHash("sha256").update(der).digest("hex"),
     thumbprintSha1: createHash("sha1").update(der).digest(),
     subjectKeyIdentifier: readSubjectKeyIdentifier(der),

@@ -242,6 +242,8 @@ export interface ConfiguredCertificate {
   readonly publicKey: KeyObject;
   /** DER bytes of the certificate. */
   readonly der: Buffer;
+  /** The DER in base64 without line breaks: a token that carries exactly this text is this certificate (no decoding needed). */
+  readonly derBase64: string;
   /** SHA-256 of the DER, lowercase hex without colons. */
   readonly fingerprintSha256: string;
   /** SHA-1 of the DER (the WSS X.509 Thumbprint reference). */

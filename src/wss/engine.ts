@@ -218,7 +218,7 @@ function readMessageSecurity(
   if (requireTimestamp && !timestamp) return refusal("tokenMissing", "the policy requires a wsu:Timestamp in the Security header of a signed request");
   const signedInfo = canonicalSignedInfo(parsed.signature);
   if (signedInfo.kind === "invalid") return refusal("signatureInvalid", signedInfo.reason);
-  const keyReference = readKeyReference(parsed.signature.keyInfo, header, ids.elementsById);
+  const keyReference = readKeyReference(parsed.signature.keyInfo, header, ids.elementsById, input.config.certificates);
   steps.push(`signature: ${parsed.signature.references.length} reference(s) resolved, Body${timestamp ? " and Timestamp" : ""} signed; key ${describeKeyReference(keyReference)}`);
   return {
     kind: "message",

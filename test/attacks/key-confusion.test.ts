@@ -74,6 +74,20 @@ describe("key confusion", () => {
     await expectRefused(dom.xml(), clock, "Unable to verify signed request", /SignatureValue does not verify/);
   });
 
+  test("another configured certificate (another profile's) in the BinarySecurityToken, signed with its key → Failed to authenticate WS-Security", async () => {
+    const clock = new ManualClock();
+    // The token's text is exactly a configured certificate's base64 (read without decoding): it still names only that certificate.
+    await expectRefused(sign(other, clock), clock, "Failed to authenticate WS-Security", /not the configured certificate/);
+  });
+
+  test("the pinned certificate's BinarySecurityToken in 64-column lines (decoded, not matched as text) → admitted", async () => {
+    const clock = new ManualClock();
+    const dom = tamperable(sign(partner, clock));
+    dom.one(NS.wsse, "BinarySecurityToken").textContent = `\n${partnerDerBase64().replace(/.{64}/g, "$&\n")}\n`;
+    const decision = await decide(config, dom.xml(), { clock });
+    assert.equal(outcomeOf(decision), "admitted", JSON.stringify(decision));
+  });
+
   test("IssuerSerial naming the pinned certificate, signed with the attacker's key of the same subject → Unable to verify signed request", async () => {
     const clock = new ManualClock();
     const dom = tamperable(sign(attacker, clock, { keyReference: "issuer-serial" }));

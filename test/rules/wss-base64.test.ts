@@ -3,11 +3,19 @@
  * SignatureValue and BinarySecurityToken: the canonical alphabet, padding only
  * at the end, XML white space dropped. The table-driven check must accept
  * exactly what the grammar below accepts (RFC 4648 §4 with whole quanta).
+ * A certificate's text equal to a configured certificate's base64 is read
+ * without decoding: it must give exactly the bytes decoding gives.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
+import { parseCertificatePem } from "../../src/certs/certificate.js";
 import { decodeBase64Strict } from "../../src/wss/base64.js";
+import { certificateDer } from "../../src/wss/processors/binary-security-token.js";
+import { makeCertificate } from "../helpers/openssl-certificate.js";
 
 const GRAMMAR = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -48,4 +56,28 @@ test("strict base64: the table check agrees with the grammar on generated string
     }),
     { numRuns: 5_000 },
   );
+});
+
+test("certificate text: a configured certificate's exact base64 gives the bytes strict decoding gives; any other text is decoded strictly", () => {
+  const dir = mkdtempSync(join(tmpdir(), "wss-base64-"));
+  const known = new Map(
+    ["one", "two"].map((name) => {
+      const certificate = parseCertificatePem(makeCertificate(dir, name, { key: "rsa2048" }).certPem, join(dir, `${name}.pem`));
+      return [certificate.path, certificate] as const;
+    }),
+  );
+  const texts = [...known.values()].map((certificate) => certificate.derBase64);
+  for (const text of texts) assert.equal(certificateDer(text, known), [...known.values()].find((c) => c.derBase64 === text)!.der);
+  const characters = fc.constantFrom(..."AQgz09+/= \n-\u00e9".split(""));
+  fc.assert(
+    fc.property(fc.constantFrom(...texts), fc.nat(2_000), fc.option(characters), fc.constantFrom("replace", "insert", "wrap"), (text, at, unit, how) => {
+      const i = at % (text.length + 1);
+      const changed =
+        how === "wrap" ? text.replace(/.{64}/g, "$&\n") : how === "insert" ? text.slice(0, i) + (unit ?? "") + text.slice(i) : text.slice(0, i) + (unit ?? "") + text.slice(i + 1);
+      const decoded = decodeBase64Strict(changed);
+      assert.deepEqual(certificateDer(changed, known), decoded && decoded.length > 0 ? decoded : undefined);
+    }),
+    { numRuns: 3_000 },
+  );
+  assert.equal(certificateDer("", known), undefined);
 });

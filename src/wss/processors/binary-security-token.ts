@@ -7,6 +7,7 @@
 import type { Element } from "../../xml/tree.js";
 import { WSS_TYPES } from "../../xml/ns.js";
 import { attribute, strictText } from "../../xml/navigate.js";
+import type { ConfiguredCertificate } from "../../config/types.js";
 import { decodeBase64Strict } from "../base64.js";
 
 export type BinarySecurityTokenResult =
@@ -14,7 +15,8 @@ export type BinarySecurityTokenResult =
   | { readonly kind: "unreadable"; readonly reason: string }
   | { readonly kind: "unsupported"; readonly reason: string };
 
-export function readBinarySecurityToken(element: Element): BinarySecurityTokenResult {
+/** `known`: the configured certificates (see `certificateDer`). */
+export function readBinarySecurityToken(element: Element, known: ReadonlyMap<string, ConfiguredCertificate>): BinarySecurityTokenResult {
   const valueType = attribute(element, "ValueType");
   if (valueType !== WSS_TYPES.x509v3) {
     return { kind: "unsupported", reason: `BinarySecurityToken ValueType ${JSON.stringify((valueType ?? "(none)").slice(0, 100))} is not X509v3` };
@@ -24,7 +26,21 @@ export function readBinarySecurityToken(element: Element): BinarySecurityTokenRe
     return { kind: "unsupported", reason: "BinarySecurityToken EncodingType is not Base64Binary" };
   }
   const text = strictText(element);
-  const der = text === undefined ? undefined : decodeBase64Strict(text);
-  if (!der || der.length === 0) return { kind: "unreadable", reason: "BinarySecurityToken content is not base64 text" };
+  const der = text === undefined ? undefined : certificateDer(text, known);
+  if (!der) return { kind: "unreadable", reason: "BinarySecurityToken content is not base64 text" };
   return { kind: "x509", der };
+}
+
+/**
+ * The DER bytes of a certificate given as base64 text, or undefined when the
+ * text is not strict base64 (or empty). A text equal to a configured
+ * certificate's base64 is that certificate's DER without decoding: the same
+ * bytes that decoding would give, at a string comparison's cost.
+ */
+export function certificateDer(text: string, known: ReadonlyMap<string, ConfiguredCertificate>): Buffer | undefined {
+  for (const certificate of known.values()) {
+    if (certificate.derBase64.length === text.length && certificate.derBase64 === text) return certificate.der;
+  }
+  const der = decodeBase64Strict(text);
+  return der && der.length > 0 ? der : undefined;
 }

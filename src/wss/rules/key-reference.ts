@@ -18,7 +18,7 @@ import type { ConfiguredCertificate } from "../../config/types.js";
 import { attribute, childrenNamed, elementChildren, strictText } from "../../xml/navigate.js";
 import { NS, WSS_TYPES } from "../../xml/ns.js";
 import { decodeBase64Strict } from "../base64.js";
-import { readBinarySecurityToken } from "../processors/binary-security-token.js";
+import { certificateDer, readBinarySecurityToken } from "../processors/binary-security-token.js";
 import type { SecurityHeader } from "../security-header.js";
 import { issuerNameMatches } from "./issuer-name.js";
 
@@ -34,17 +34,23 @@ export type KeyReference =
   | { readonly kind: "unreadable"; readonly reason: string }
   | { readonly kind: "unsupported"; readonly reason: string };
 
+/**
+ * `known` are the configured certificates: a certificate carried in the
+ * message as exactly one's base64 text is read as that one's DER, without
+ * decoding (the bytes are the same; any other text is decoded strictly).
+ */
 export function readKeyReference(
   keyInfo: Element | undefined,
   header: SecurityHeader,
   elementsById: ReadonlyMap<string, Element>,
+  known: ReadonlyMap<string, ConfiguredCertificate>,
 ): KeyReference {
   if (!keyInfo) return { kind: "none" };
   const children = elementChildren(keyInfo);
   if (children.length !== 1) return unreadable(`ds:KeyInfo holds ${children.length} elements, expected one`);
   const child = children[0]!;
-  if (is(child, NS.wsse, "SecurityTokenReference")) return readSecurityTokenReference(child, header, elementsById);
-  if (is(child, NS.ds, "X509Data")) return readX509Data(child, "ds:X509Data");
+  if (is(child, NS.wsse, "SecurityTokenReference")) return readSecurityTokenReference(child, header, elementsById, known);
+  if (is(child, NS.ds, "X509Data")) return readX509Data(child, "ds:X509Data", known);
   return unsupported(`key reference ${child.localName} is not supported`);
 }
 
@@ -82,17 +88,23 @@ function readSecurityTokenReference(
   reference: Element,
   header: SecurityHeader,
   elementsById: ReadonlyMap<string, Element>,
+  known: ReadonlyMap<string, ConfiguredCertificate>,
 ): KeyReference {
   const children = elementChildren(reference);
   if (children.length !== 1) return unreadable(`wsse:SecurityTokenReference holds ${children.length} elements, expected one`);
   const child = children[0]!;
-  if (is(child, NS.wsse, "Reference")) return readDirectReference(child, header, elementsById);
+  if (is(child, NS.wsse, "Reference")) return readDirectReference(child, header, elementsById, known);
   if (is(child, NS.wsse, "KeyIdentifier")) return readKeyIdentifier(child);
-  if (is(child, NS.ds, "X509Data")) return readX509Data(child, "STR/ds:X509Data");
+  if (is(child, NS.ds, "X509Data")) return readX509Data(child, "STR/ds:X509Data", known);
   return unsupported(`SecurityTokenReference child ${child.localName} is not supported`);
 }
 
-function readDirectReference(reference: Element, header: SecurityHeader, elementsById: ReadonlyMap<string, Element>): KeyReference {
+function readDirectReference(
+  reference: Element,
+  header: SecurityHeader,
+  elementsById: ReadonlyMap<string, Element>,
+  known: ReadonlyMap<string, ConfiguredCertificate>,
+): KeyReference {
   const valueType = attribute(reference, "ValueType");
   if (valueType !== undefined && valueType !== WSS_TYPES.x509v3) return unsupported("STR Reference ValueType is not X509v3");
   const uri = attribute(reference, "URI") ?? "";
@@ -105,7 +117,7 @@ function readDirectReference(reference: Element, header: SecurityHeader, element
     }
     return unreadable("STR Reference does not point at a BinarySecurityToken of this Security header");
   }
-  const token = readBinarySecurityToken(target);
+  const token = readBinarySecurityToken(target, known);
   if (token.kind !== "x509") return token;
   return { kind: "identified", style: "STR Reference to BinarySecurityToken", identifiers: [{ kind: "certificate-bytes", der: token.der }] };
 }
@@ -128,12 +140,13 @@ function readKeyIdentifier(keyIdentifier: Element): KeyReference {
   }
 }
 
-function readX509Data(x509Data: Element, style: string): KeyReference {
+function readX509Data(x509Data: Element, style: string, known: ReadonlyMap<string, ConfiguredCertificate>): KeyReference {
   const identifiers: CertificateIdentifier[] = [];
   let ignored = 0;
   for (const child of elementChildren(x509Data)) {
     if (is(child, NS.ds, "X509Certificate")) {
-      const der = decodeBase64Text(child);
+      const text = strictText(child);
+      const der = text === undefined ? undefined : certificateDer(text, known);
       if (!der) return unreadable("ds:X509Certificate is not base64 text");
       identifiers.push({ kind: "certificate-bytes", der });
     } else if (is(child, NS.ds, "X509SKI")) {
