@@ -202,13 +202,15 @@ export const wsSecurityStage = stage(async (ctx, services) => {
   if (throttled) return throttled;
   const replay = reservingReplayGuard(services.replayCache);
   ctx.state.replay = replay;
+  const skewSeconds = ctx.state.config.gateway.wsSecurity.clockSkewSeconds;
   const input = {
     config: ctx.state.config,
     envelope: ctx.state.envelope!,
     basicUser: ctx.state.basicUser!,
     clock: services.clock,
     replay,
-    replayEpoch: await services.replayEpoch.current(ctx.state.config.gateway.wsSecurity.clockSkewSeconds),
+    // Read by the engine only when the message carries a Created to check against it (src/wss/engine.ts readReplayEpoch).
+    replayEpoch: () => services.replayEpoch.current(skewSeconds),
   };
   const audit = ctx.state.audit;
   // Report-only: before the enforced decision records this request's nonce or signature; it changes nothing.

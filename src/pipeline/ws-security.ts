@@ -9,7 +9,7 @@ import type { SoapEnvelope } from "../soap/envelope.js";
 import type { BasicUser } from "../http/state.js";
 import { decideUnderNamedPolicy, decideWsSecurity } from "../wss/engine.js";
 import { evaluateShadowPolicy, type ShadowVerdict } from "../wss/shadow.js";
-import type { WssDecision } from "../wss/types.js";
+import type { ReplayEpochInput, WssDecision } from "../wss/types.js";
 
 export interface WsSecurityInput {
   readonly config: GatewayConfig;
@@ -17,8 +17,8 @@ export interface WsSecurityInput {
   readonly basicUser: BasicUser;
   readonly clock: Clock;
   readonly replay: ReplayGuard;
-  /** When the replay cache's memory began (SPEC §7); the enforced decision refuses a Created before it. */
-  readonly replayEpoch?: Date;
+  /** When the replay cache's memory began (SPEC §7), read lazily by the engine; the enforced decision refuses a Created before it. */
+  readonly replayEpoch?: ReplayEpochInput;
 }
 
 /**

@@ -116,6 +116,7 @@ async function decideUnderPolicy(input: WssInput, policyName?: string): Promise<
   const headerResult = findSecurityHeader(input.envelope);
   if (headerResult.kind === "ambiguous") return refusedWith(policy, refusal("tokenMissing", headerResult.reason), steps);
   const header = headerResult.kind === "found" ? headerResult.header : undefined;
+  input = await readReplayEpoch(input, header);
   steps.push(describeHeader(headerResult));
   const signatureCount = header?.signatures.length ?? 0;
   if (signatureCount > 1) return refusedWith(policy, refusal("signatureInvalid", `${signatureCount} ds:Signature elements in the Security header`), steps);
@@ -170,6 +171,7 @@ async function decideWithoutPolicy(input: WssInput, reason: BypassReason): Promi
   const header = headerResult.header;
   if (header.signatures.length > 1) return refused(undefined, "signatureInvalid", [], [...steps, "more than one ds:Signature"], false);
   steps.push("a signature is present: it is verified anyway");
+  input = await readReplayEpoch(input, header);
   // No policy applies, so no Timestamp is required; one that is present must still be covered.
   const message = readMessageSecurity(input, header, false, steps);
   if (message.kind === "refusal") return refused(undefined, message.fault, [], [...steps, message.reason], false);
@@ -177,6 +179,18 @@ async function decideWithoutPolicy(input: WssInput, reason: BypassReason): Promi
   const check = await verifyWithConfiguredCertificates(context);
   if (check.kind === "refusal") return refused(undefined, check.fault, [], steps, false);
   return { kind: "bypassed", reason };
+}
+
+/**
+ * A lazy replay epoch is read here, once, when our header holds what the
+ * epoch is checked against (a Timestamp's or UsernameToken's Created): a
+ * request without either costs no replay-cache round trip. A failed read
+ * rejects (503). Left unread, checkReplayEpoch refuses any Created.
+ */
+async function readReplayEpoch(input: WssInput, header: SecurityHeader | undefined): Promise<WssInput> {
+  const epoch = input.replayEpoch;
+  if (typeof epoch !== "function" || header === undefined || (header.timestamps.length === 0 && header.usernameTokens.length === 0)) return input;
+  return { ...input, replayEpoch: await epoch() };
 }
 
 function newContext(input: WssInput, message: MessageSecurity, steps: string[]): RequestContext {

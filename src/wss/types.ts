@@ -25,9 +25,17 @@ export interface WssInput {
   readonly replay: ReplayGuard;
   /** Called once per signed element canonicalized and digested (observability and tests). */
   readonly onDigest?: DigestObserver;
-  /** When the replay cache's memory began; a Created before it is expired (rules/replay-epoch.ts). */
-  readonly replayEpoch?: Date;
+  /**
+   * When the replay cache's memory began; a Created before it is expired
+   * (rules/replay-epoch.ts). A function is a lazy read (one Redis round trip
+   * with `--replay-cache redis://`): the engine calls it once, only when our
+   * Security header holds a Timestamp or UsernameToken, and its rejection
+   * (the cache down) rejects the decision. Unread, it passes no Created.
+   */
+  readonly replayEpoch?: ReplayEpochInput;
 }
+
+export type ReplayEpochInput = Date | (() => Promise<Date>);
 
 /** One profile's result, in evaluation order; `reason` is for the audit/debug trace only (never secrets). */
 export type ProfileOutcome =
