@@ -104,16 +104,15 @@ export function readSignature(element: Element, options: SignatureReadOptions): 
   };
 }
 
-/** The canonical form of SignedInfo (computed once per request, then verified with each candidate key). */
-export function canonicalSignedInfo(signature: ParsedSignature): { kind: "canonical"; text: string } | { kind: "invalid"; reason: string } {
+/** The canonical form of SignedInfo as UTF-8, the bytes signed (computed once per request, then verified with each candidate key). */
+export function canonicalSignedInfo(signature: ParsedSignature): { kind: "canonical"; bytes: Buffer } | { kind: "invalid"; reason: string } {
   const result = canonicalize(signature.signedInfo, signature.c14n, signature.c14nPrefixList);
-  return result.kind === "canonical" ? result : invalid(result.reason);
+  return result.kind === "canonical" ? { kind: "canonical", bytes: Buffer.from(result.text, "utf8") } : invalid(result.reason);
 }
 
 /** Verifies the SignatureValue with `key` (RSA PKCS#1 v1.5, or ECDSA in XMLDSig's raw r||s form). */
-export function verifySignatureValue(signature: ParsedSignature, canonicalSignedInfoText: string, key: KeyObject): boolean {
+export function verifySignatureValue(signature: ParsedSignature, data: Buffer, key: KeyObject): boolean {
   if (key.asymmetricKeyType !== signature.algorithm.keyType) return false;
-  const data = Buffer.from(canonicalSignedInfoText, "utf8");
   try {
     if (signature.algorithm.keyType === "ec") {
       return verify(signature.algorithm.hash, data, { key, dsaEncoding: "ieee-p1363" }, signature.signatureValue);
@@ -170,8 +169,12 @@ function readReference(reference: Element, allowSha1: boolean): ReferenceReadRes
 
 type PrefixListResult = { readonly kind: "prefixes"; readonly prefixList: readonly string[] } | { readonly kind: "invalid"; readonly reason: string };
 
+/** The answer for a method or transform without content (the usual case). */
+const NO_PREFIXES: PrefixListResult = Object.freeze({ kind: "prefixes", prefixList: Object.freeze([]) });
+
 /** An exclusive c14n method/transform may hold one ec:InclusiveNamespaces; the others hold nothing. */
 function readPrefixList(method: Element, algorithm: string): PrefixListResult {
+  if (method.firstChild === null) return NO_PREFIXES;
   if (algorithm !== C14N_ALGORITHMS.exclusive) return readNoChildren(method);
   const children = elementChildren(method);
   const inclusive = childrenNamed(method, NS.excC14n, "InclusiveNamespaces");
@@ -182,7 +185,7 @@ function readPrefixList(method: Element, algorithm: string): PrefixListResult {
 
 function readNoChildren(method: Element): PrefixListResult {
   if (elementChildren(method).length > 0) return invalid(`unexpected content in ${method.localName}`);
-  return { kind: "prefixes", prefixList: [] };
+  return NO_PREFIXES;
 }
 
 function base64Value(element: Element): Buffer | undefined {
