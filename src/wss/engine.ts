@@ -84,7 +84,8 @@ interface MessageSecurity {
 interface SignatureState {
   readonly parsed: ParsedSignature;
   readonly references: readonly ResolvedReference[];
-  readonly canonicalSignedInfo: string;
+  /** Canonical SignedInfo as UTF-8: the bytes the SignatureValue signs. */
+  readonly canonicalSignedInfo: Buffer;
   readonly keyReference: KeyReference;
   /** Per-request memo: each configured certificate is tried at most once. */
   readonly verifiedWith: Map<ConfiguredCertificate, boolean>;
@@ -241,7 +242,7 @@ function readMessageSecurity(
     signature: {
       parsed: parsed.signature,
       references: references.references,
-      canonicalSignedInfo: signedInfo.text,
+      canonicalSignedInfo: signedInfo.bytes,
       keyReference,
       verifiedWith: new Map(),
       digests: undefined,

@@ -31,7 +31,7 @@ export type ReplayCheck =
   | { readonly kind: "unavailable"; readonly reason: string };
 
 /** The key of a signed message: its canonical SignedInfo, i.e. exactly the bytes the SignatureValue signs. */
-export function signedContentReplayKey(canonicalSignedInfo: string): string {
+export function signedContentReplayKey(canonicalSignedInfo: Buffer): string {
   // One-shot `hash`: a Hash object per request costs more than hashing SignedInfo's kilobyte.
   return `sig:${hash("sha256", canonicalSignedInfo, "base64url")}`;
 }
