@@ -29,6 +29,7 @@ export function parseCidr(text: string): Cidr | undefined {
 
 /** Strips an IPv6 zone and unwraps an IPv4-mapped IPv6 address. */
 export function normalizeAddress(address: string): string {
+  if (!address.includes(":") && !address.includes("%")) return address; // an IPv4 address: no zone, not mapped (every request's peer)
   const withoutZone = address.split("%")[0]!;
   return IPV4_MAPPED.exec(withoutZone)?.[1] ?? withoutZone;
 }
@@ -44,9 +45,10 @@ export class CidrSet {
   }
 
   has(address: string): boolean {
+    if (this.size === 0) return false; // no trusted_proxies (the default): nothing to look up
     const normalized = normalizeAddress(address.trim());
     const version = isIP(normalized);
-    if (version === 0 || this.size === 0) return false;
+    if (version === 0) return false;
     return this.#list.check(normalized, version === 4 ? "ipv4" : "ipv6");
   }
 }

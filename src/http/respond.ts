@@ -50,8 +50,7 @@ export function respond(services: GatewayServices): Koa.Middleware<RequestState>
     if (!delivered && response.kind !== "connection-closed") {
       ctx.state.audit.reason = `${ctx.state.audit.reason ? `${ctx.state.audit.reason}; ` : ""}client closed the connection before its answer (${describeUnsent(response)})`;
     }
-    writeResponse(ctx, delivered ? response : { kind: "connection-closed" });
-    ctx.set("X-Request-Id", requestId);
+    writeResponse(ctx, delivered ? response : { kind: "connection-closed" }, requestId);
     logAudit(ctx.state, services, delivered ? ctx.status : response.kind === "connection-closed" ? response.sentByNode : undefined, response);
     // Answered and logged: the parsed tree's pages go to the next request (reading it from here on throws).
     releaseTree(ctx.state.envelope?.document);
@@ -105,8 +104,21 @@ async function settleReplay(state: RequestState, response: GatewayResponse, serv
   if (settled === "release-failed") services.logger.warn({ requestId: state.requestId }, "replay reservation not released (replay cache unavailable)");
 }
 
-/** Writes a settled response onto the Koa context (also used by the metrics/admin listener, src/http/ops-app.ts). */
-export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, response: GatewayResponse): void {
+/**
+ * Writes a settled response onto the Koa context (also used by the
+ * metrics/admin listener, src/http/ops-app.ts), with `X-Request-Id` when
+ * given. A SOAP answer to anything but HEAD is written here, at once: one
+ * `writeHead` with its few headers and one `end` with its bytes, the same
+ * status line and headers Koa's setters and `respond` would write (Koa is
+ * told not to respond: `ctx.respond = false`). Headers set on the response
+ * before (`Connection: close` while draining) are kept.
+ */
+export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, response: GatewayResponse, requestId?: string): void {
+  if ((response.kind === "soap-response" || response.kind === "soap-fault") && ctx.method !== "HEAD") {
+    writeSoapAnswer(ctx, response, requestId);
+    return;
+  }
+  if (requestId !== undefined) ctx.set("X-Request-Id", requestId);
   switch (response.kind) {
     case "soap-response":
       ctx.status = 200;
@@ -142,6 +154,26 @@ export function writeResponse(ctx: Koa.ParameterizedContext<RequestState>, respo
       return unreachable;
     }
   }
+}
+
+function writeSoapAnswer(ctx: Koa.ParameterizedContext<RequestState>, response: GatewayResponse & { kind: "soap-response" | "soap-fault" }, requestId: string | undefined): void {
+  const headers: string[] = [];
+  let status: number;
+  let body: Buffer;
+  if (response.kind === "soap-response") {
+    status = 200;
+    body = response.xml;
+  } else {
+    status = response.fault.definition.http;
+    body = Buffer.from(serializeFault(response.version, response.fault), "utf8");
+    if (status === 503) headers.push("Retry-After", String(RETRY_AFTER_SECONDS));
+    for (const name in response.headers) headers.push(name, response.headers[name]!);
+  }
+  headers.push("Content-Type", soapContentType(response.version), "Content-Length", String(body.length));
+  if (requestId !== undefined) headers.push("X-Request-Id", requestId);
+  ctx.respond = false;
+  ctx.res.writeHead(status, headers);
+  ctx.res.end(body);
 }
 
 /**

@@ -13,8 +13,22 @@ import type { GatewayResponse } from "../http/state.js";
 
 export type ContentTypeResult = { readonly kind: "soap"; readonly version: SoapVersion } | { readonly kind: "unsupported"; readonly reason: string };
 
+/** The Content-Types SOAP clients send nearly always, answered without parsing (the same answers as the parse). */
+const COMMON_CONTENT_TYPES: ReadonlyMap<string, ContentTypeResult> = new Map([
+  ["text/xml; charset=utf-8", { kind: "soap", version: "1.1" }],
+  ["text/xml;charset=utf-8", { kind: "soap", version: "1.1" }],
+  ["text/xml; charset=UTF-8", { kind: "soap", version: "1.1" }],
+  ["text/xml", { kind: "soap", version: "1.1" }],
+  ["application/soap+xml; charset=utf-8", { kind: "soap", version: "1.2" }],
+  ["application/soap+xml;charset=utf-8", { kind: "soap", version: "1.2" }],
+  ["application/soap+xml; charset=UTF-8", { kind: "soap", version: "1.2" }],
+  ["application/soap+xml", { kind: "soap", version: "1.2" }],
+]);
+
 export function soapVersionOfContentType(header: string | undefined): ContentTypeResult {
   if (!header) return { kind: "unsupported", reason: "no Content-Type" };
+  const common = COMMON_CONTENT_TYPES.get(header);
+  if (common !== undefined) return common;
   const [mediaType, ...params] = header.split(";").map((part) => part.trim().toLowerCase());
   const charset = params.find((p) => p.startsWith("charset="))?.slice("charset=".length).replace(/^"|"$/g, "");
   if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
