@@ -10,8 +10,10 @@
  * `--client-cpu` (default 0) sends the same `get`
  * over `--connections` keep-alive connections, in rounds that alternate
  * A B, B A, … and the **main thread's CPU time per request** is printed per
- * round (/proc/self/task/<tid>/stat: the client's CPU does not count), then
- * the medians. Not a test: figures only. Without `--a` only B runs (for a
+ * round (/proc/self/task/<tid>/stat: the client's CPU does not count),
+ * and the whole process's (every thread: the thread pool's log writes,
+ * GC helpers), then the medians. `--log stdout`: the audit lines go where
+ * `serve` sends them (pino to fd 1) instead of to a discarding stream. Not a test: figures only. Without `--a` only B runs (for a
  * profile: `node --cpu-prof --cpu-prof-dir /tmp/prof --import tsx bench/ab-get.ts`).
  *
  *   git archive main | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/node_modules
@@ -53,8 +55,13 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "6" },
       connections: { type: "string", default: "10" },
       "client-cpu": { type: "string", default: "0" },
+      log: { type: "string", default: "discard" },
     },
   });
+  // --log stdout: each gateway's own logger (the audit lines to this process's stdout, as `serve` writes them; redirect it
+  // to a pipe, e.g. `> >(cat > /dev/null)`); the figures go to stderr then. --log discard: a stream that drops them.
+  const logToStdout = values.log === "stdout";
+  const print = logToStdout ? console.error : console.log;
   const roots: Partial<Record<"A" | "B", string>> = { ...(values.a ? { A: resolve(values.a) } : {}), B: resolve(values.b!) };
   const names = (Object.keys(roots) as ("A" | "B")[]).sort();
   const fixtures = (await import(join(here, "bench/fixtures.ts"))) as typeof import("./fixtures.js");
@@ -74,7 +81,7 @@ async function main(): Promise<void> {
   const discard = () => new Writable({ write: (_chunk, _encoding, callback) => callback() });
   for (const name of names) {
     const m = modules[name]!;
-    const gateway = await m.server.startGateway({ configDir, host: "127.0.0.1", port: 0, store: `sqlite:${join(dataDir, `${name}.db`)}`, replayCache: "memory", logger: m.logger.createLogger({ level: "info", destination: discard() }) });
+    const gateway = await m.server.startGateway({ configDir, host: "127.0.0.1", port: 0, store: `sqlite:${join(dataDir, `${name}.db`)}`, replayCache: "memory", logger: logToStdout ? m.logger.createLogger({ level: "info" }) : m.logger.createLogger({ level: "info", destination: discard() }) });
     gateways[name] = gateway;
     const inserted = await post(gateway.url, envelope("insert", "<number>INC0000001</number><short_description>Printer on floor 3 &amp; scanner</short_description><priority>2</priority><active>true</active>"));
     const sysId = /<sys_id>([0-9a-f]{32})<\/sys_id>/.exec(inserted)?.[1];
@@ -90,26 +97,35 @@ async function main(): Promise<void> {
       worker.send(job);
     });
   const requests = Number(values.requests);
-  const figures: Record<string, { cpuUs: number[]; perSecond: number[] }> = Object.fromEntries(names.map((name) => [name, { cpuUs: [], perSecond: [] }]));
+  const figures: Record<string, { cpuUs: number[]; processCpuUs: number[]; perSecond: number[] }> = Object.fromEntries(names.map((name) => [name, { cpuUs: [], processCpuUs: [], perSecond: [] }]));
   try {
     for (const name of names) await run({ url: gateways[name]!.url, requests, body: bodies[name]! }); // warm-up
     for (let round = 0; round < Number(values.rounds); round++) {
       for (const name of round % 2 === 0 ? names : [...names].reverse()) {
         const cpu0 = mainThreadCpuUs();
+        const process0 = process.cpuUsage();
         const ms = await run({ url: gateways[name]!.url, requests, body: bodies[name]! });
         const cpu = mainThreadCpuUs() - cpu0;
+        const processUsage = process.cpuUsage(process0);
+        const processCpu = processUsage.user + processUsage.system;
         figures[name]!.cpuUs.push(cpu / requests);
+        figures[name]!.processCpuUs.push(processCpu / requests);
         figures[name]!.perSecond.push((requests * 1000) / ms);
-        console.log(`round ${round + 1} ${name}: ${(cpu / requests).toFixed(1)} us CPU/request, ${((requests * 1000) / ms).toFixed(0)} req/s`);
+        print(`round ${round + 1} ${name}: ${(cpu / requests).toFixed(1)} us CPU/request (main thread), ${(processCpu / requests).toFixed(1)} (every thread), ${((requests * 1000) / ms).toFixed(0)} req/s`);
       }
     }
     const summary: Record<string, unknown> = { requests, rounds: Number(values.rounds) };
-    for (const name of names) summary[name] = { root: roots[name], cpuUsPerRequest: Math.round(median(figures[name]!.cpuUs)), perSecond: Math.round(median(figures[name]!.perSecond)) };
-    if (names.length === 2) {
-      summary.cpuRatioBoverA = Math.round((median(figures.B!.cpuUs) / median(figures.A!.cpuUs)) * 100) / 100;
-      summary.perRoundRatios = figures.B!.cpuUs.map((b, i) => Math.round((b / figures.A!.cpuUs[i]!) * 100) / 100);
+    for (const name of names) {
+      const f = figures[name]!;
+      summary[name] = { root: roots[name], cpuUsPerRequest: Math.round(median(f.cpuUs)), processCpuUsPerRequest: Math.round(median(f.processCpuUs)), perSecond: Math.round(median(f.perSecond)) };
     }
-    console.log(JSON.stringify(summary));
+    if (names.length === 2) {
+      const ratio = (b: number, a: number) => Math.round((b / a) * 100) / 100;
+      summary.cpuRatioBoverA = ratio(median(figures.B!.cpuUs), median(figures.A!.cpuUs));
+      summary.perRoundRatios = figures.B!.cpuUs.map((b, i) => ratio(b, figures.A!.cpuUs[i]!));
+      summary.processCpuRatioBoverA = ratio(median(figures.B!.processCpuUs), median(figures.A!.processCpuUs));
+    }
+    print(JSON.stringify(summary));
   } finally {
     worker.kill();
     for (const name of names) await gateways[name]!.close();
