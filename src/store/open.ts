@@ -2,6 +2,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { SqliteStore, type SqliteSynchronous } from "./sqlite.js";
+import type { SyncFile } from "./wal-sync.js";
 import type { Store } from "./types.js";
 
 const SQLITE_PREFIX = "sqlite:";
@@ -12,15 +13,16 @@ const SYNCHRONOUS_MODES: readonly SqliteSynchronous[] = ["full", "normal", "extr
  * `sqlite:PATH[?synchronous=full|normal|extra]` (the parent directory is
  * created; `sqlite::memory:` for a throw-away database; `synchronous`
  * defaults to `full`: an acknowledged write survives a power loss) or
- * `postgres://…` / `postgresql://…`.
+ * `postgres://…` / `postgresql://…`. `syncFile` replaces the SQLite WAL's
+ * fdatasync (tests: src/store/wal-sync.ts).
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, options: { readonly syncFile?: SyncFile } = {}): Promise<Store> {
   if (url.startsWith(SQLITE_PREFIX)) {
     const { path, synchronous } = parseSqliteUrl(url.slice(SQLITE_PREFIX.length));
     if (path === ":memory:") return SqliteStore.open(path, { synchronous });
     const absolute = resolve(path);
     mkdirSync(dirname(absolute), { recursive: true });
-    return SqliteStore.open(absolute, { synchronous });
+    return SqliteStore.open(absolute, { synchronous, ...options });
   }
   if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
     const { PostgresStore } = await import("./postgres.js");

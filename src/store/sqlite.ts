@@ -5,12 +5,15 @@
  * Statements are prepared once per SQL text (StatementCache); a batch of
  * records is inserted by one single-record INSERT run once per record, which
  * measured as fast as multi-record INSERTs of 8 to 3,640 rows (docs/performance.md).
+ * A file store with `synchronous=full` (the default) syncs its WAL itself,
+ * off the event loop and shared by the commits made meanwhile (wal-sync.ts).
  */
 import Database from "better-sqlite3";
 import { DependencyUnavailableError } from "../dependency.js";
 import type { ColumnType, TableDef } from "../config/types.js";
 import { AsyncMutex } from "./mutex.js";
 import { StatementCache } from "./statement-cache.js";
+import { WalSync, WalSyncFailedError, type SyncFile } from "./wal-sync.js";
 import {
   addColumnSql,
   aggregateSql,
@@ -64,6 +67,12 @@ function classify(error: unknown): unknown {
 /** SQLite's `PRAGMA synchronous` levels that keep WAL durable across process crashes. */
 export type SqliteSynchronous = "full" | "normal" | "extra";
 
+export interface SqliteOpenOptions {
+  readonly synchronous?: SqliteSynchronous;
+  /** Replaces the fdatasync of the WAL that keeps `full` (tests: a sync held, or failing). */
+  readonly syncFile?: SyncFile;
+}
+
 const SQLITE_COLUMN_TYPES: Record<ColumnType, string> = {
   string: "TEXT",
   integer: "INTEGER",
@@ -105,8 +114,16 @@ export class SqliteStore implements Store {
   /** Transaction control, prepared once (exec would compile it on every request). */
   private readonly control: Readonly<Record<"beginImmediate" | "beginDeferred" | "commit" | "rollback", Database.Statement>>;
   private closed = false;
+  /** `PRAGMA data_version`, prepared once: it changes when another connection (another worker) commits. */
+  private readonly dataVersion: Database.Statement;
+  /** Its value at the last look (see `readCommit`). */
+  private seenDataVersion: unknown;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    /** Set when FULL is kept by the store's own WAL sync (a file database): see wal-sync.ts. */
+    private readonly walSync: WalSync | undefined,
+  ) {
     this.statements = new StatementCache((text) => db.prepare(text), STATEMENT_CACHE_SIZE);
     this.control = {
       beginImmediate: db.prepare("BEGIN IMMEDIATE"),
@@ -114,33 +131,41 @@ export class SqliteStore implements Store {
       commit: db.prepare("COMMIT"),
       rollback: db.prepare("ROLLBACK"),
     };
+    this.dataVersion = db.prepare("PRAGMA data_version").pluck();
+    this.seenDataVersion = this.dataVersion.get();
   }
 
   /**
    * Opens (creating if needed) the database file at `path`, or `:memory:`.
-   * `synchronous` defaults to FULL: in WAL mode each COMMIT then waits for
-   * the WAL to reach the disk, so an acknowledged write survives a power
-   * loss; NORMAL syncs only at checkpoints (faster, but the last commits
-   * can be lost on power failure — never on a process crash).
+   * `synchronous` defaults to FULL: each write is answered only once the WAL
+   * holding its commit is on disk, so an acknowledged write survives a power
+   * loss. For a file, FULL is SQLite's NORMAL plus the store's own sync of
+   * the WAL after commits, off the event loop and shared by the commits made
+   * meanwhile (wal-sync.ts). NORMAL syncs only at checkpoints (faster, but
+   * the last commits can be lost on power failure — never on a process
+   * crash). `syncFile` replaces the WAL's fdatasync (tests).
    */
-  static open(path: string, options: { readonly synchronous?: SqliteSynchronous } = {}): SqliteStore {
+  static open(path: string, options: SqliteOpenOptions = {}): SqliteStore {
+    const synchronous = options.synchronous ?? "full";
     const db = new Database(path);
     db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${(options.synchronous ?? "full").toUpperCase()}`);
+    const ownSync = synchronous === "full" && !db.memory;
+    db.pragma(`synchronous = ${ownSync ? "NORMAL" : synchronous.toUpperCase()}`);
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    return new SqliteStore(db);
+    return new SqliteStore(db, ownSync ? new WalSync(`${db.name}-wal`, options.syncFile) : undefined);
   }
 
-  /** The connection's `PRAGMA synchronous`, as SQLite reports it. */
+  /** The durability the store gives: `full` when it syncs the WAL itself, else the connection's `PRAGMA synchronous`. */
   synchronousMode(): SqliteSynchronous | "off" {
+    if (this.walSync !== undefined) return "full";
     const level = Number(this.db.pragma("synchronous", { simple: true }));
     return (["off", "normal", "full", "extra"] as const)[level] ?? "off";
   }
 
   async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    return this.mutex.runExclusive(async () => {
+    const readOnly = options.readOnly === true;
+    const outcome = await this.mutex.runExclusive(async () => {
       this.assertOpen();
-      const readOnly = options.readOnly === true;
       const tx = new SqliteTransaction(this.statements, readOnly);
       try {
         // A writer takes the write lock at once (IMMEDIATE: waits busy_timeout for another process's writer rather than failing later).
@@ -152,13 +177,48 @@ export class SqliteStore implements Store {
         const result = await fn(tx);
         tx.end();
         this.control.commit.run();
-        return result;
+        // A write waits for its own commit to be on disk; a read for every commit it may have seen.
+        const commit = this.walSync === undefined ? 0 : readOnly ? this.readCommit() : this.walSync.noteCommit();
+        return { result, commit };
       } catch (error) {
         tx.end();
         if (this.db.inTransaction) this.control.rollback.run();
         throw classify(error);
       }
     });
+    // Outside the lock: the next transactions run (and commit) while this sync is under way, and the next sync covers them all.
+    if (outcome.commit !== 0) await this.durable(outcome.commit);
+    return outcome.result;
+  }
+
+  /**
+   * The commit a read waits for: the last one of this connection, or a new
+   * number when another connection (a worker process) committed since the
+   * last look, since the read may have seen that commit and only a sync
+   * started after it covers its frames (fdatasync is per file).
+   */
+  private readCommit(): number {
+    const version = this.dataVersion.get();
+    if (version === this.seenDataVersion) return this.walSync!.lastCommit();
+    this.seenDataVersion = version;
+    return this.walSync!.noteCommit();
+  }
+
+  /**
+   * Waits until commit `commit` is on disk. A failed sync leaves the file's
+   * state unknown, so the store then refuses all work (/readyz included)
+   * until the gateway is restarted: fail closed. The request whose sync
+   * failed gets 503 although its commit is in the WAL (as with SQLite's own
+   * FULL, whose failed sync leaves the frames written: recovery at the next
+   * start may or may not find them whole).
+   */
+  private async durable(commit: number): Promise<void> {
+    try {
+      await this.walSync!.durable(commit);
+    } catch (error) {
+      if (error instanceof WalSyncFailedError) throw new DependencyUnavailableError("store", error.message);
+      throw error;
+    }
   }
 
   async ensureTables(tables: readonly TableDef[]): Promise<void> {
@@ -170,6 +230,7 @@ export class SqliteStore implements Store {
       }).immediate();
       this.statements.clear(); // SQLite re-prepares after a schema change anyway; start afresh
     });
+    if (this.walSync !== undefined) await this.durable(this.walSync.noteCommit());
   }
 
   async ping(): Promise<void> {
@@ -183,6 +244,9 @@ export class SqliteStore implements Store {
     await this.mutex.runExclusive(async () => {
       if (this.closed) return;
       this.closed = true;
+      // Every commit is synced before the file is closed (a sync under way finishes first), unless syncing failed.
+      await this.walSync?.durable(this.walSync.lastCommit()).catch(() => undefined);
+      await this.walSync?.close().catch(() => undefined);
       this.statements.clear();
       this.db.close();
     });
@@ -209,6 +273,8 @@ export class SqliteStore implements Store {
 
   private assertOpen(): void {
     if (this.closed) throw new Error("store is closed");
+    const failure = this.walSync?.failed();
+    if (failure !== undefined) throw new DependencyUnavailableError("store", failure.message);
   }
 }
 
