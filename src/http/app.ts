@@ -13,6 +13,7 @@ import {
   authorizeStage,
   basicAuthStage,
   describeServiceStage,
+  parseAdmissionStage,
   parseEnvelopeStage,
   pipeline,
   readBodyStage,
@@ -45,6 +46,7 @@ export function createApp(services: GatewayServices, options: AppOptions = {}): 
     basicAuthStage, //                2. Basic auth from the headers, before the body is read: 401
     describeServiceStage, //          3. WSDL / XSD stop here: 403
     readBodyStage, //                 HTTP intake and limits: 415 / 413
+    parseAdmissionStage, //           waits (never refused) for room among the requests parsed and not yet answered
     parseEnvelopeStage, //            1. safe XML parse, SOAP envelope and header rules: 400 / MustUnderstand
     wsSecurityStage, //               4. WS-Security decision
     sessionUserStage, //              5. session user

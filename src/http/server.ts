@@ -43,6 +43,8 @@ export interface GatewayOptions {
   readonly port?: number;
   /** `sqlite:PATH` (default `sqlite:data/gateway.db`) or `postgres://…`. */
   readonly store?: string;
+  /** Opens the `store` URL; default src/store/open.ts (tests: a SQLite store whose WAL sync is held or fails). */
+  readonly openStore?: (url: string) => Promise<Store>;
   /** `memory` (default) or `redis://…`. */
   readonly replayCache?: string;
   /** Namespace of the brute-force throttle's Redis keys (with a redis:// replay cache); default `wss-gateway:throttle:`. */
@@ -108,7 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const storeUrl = options.store ?? "sqlite:data/gateway.db";
   const replayCacheUrl = options.replayCache ?? "memory";
   // A store or Redis that is unreachable now does not stop the start (SPEC §1): /readyz names it, requests get 503.
-  const rawStore = await ensureSchemaOrDefer(await openStore(storeUrl), [...configs.current().tables.values()], (error) =>
+  const rawStore = await ensureSchemaOrDefer(await (options.openStore ?? openStore)(storeUrl), [...configs.current().tables.values()], (error) =>
     logger.error({ dependency: "store", reason: error.reason }, "store unreachable at start: serving 503 until it is back; tables are created then"),
   );
   const rawReplayCache: ReplayCache = await openReplayCache(replayCacheUrl, clock);

@@ -138,6 +138,23 @@ export const readBodyStage = stage(async (ctx, services) => {
   }
 });
 
+/**
+ * Admission (src/pipeline/admission.ts): before it is parsed, a request
+ * waits for room among the requests parsed and not yet answered (their
+ * memory is about 10x their bodies); no waiting, no promise, when there is room.
+ */
+export const parseAdmissionStage = stage((ctx) => {
+  const slot = ctx.state.admission;
+  if (ctx.state.route?.kind !== "soap" || slot === undefined) return undefined;
+  const admitted = slot.admitParse(ctx.state.body!.length);
+  if (admitted === true) return undefined;
+  return admitted.then((room): GatewayResponse | undefined => {
+    if (room) return undefined;
+    ctx.state.audit.reason = "client closed the connection while its request waited to be parsed";
+    return { kind: "connection-closed" };
+  });
+});
+
 export const parseEnvelopeStage = stage((ctx) => {
   if (ctx.state.route?.kind !== "soap") return undefined;
   const result = parseSoapEnvelope(ctx.state.body!, ctx.state.soapVersion!, ctx.state.config.gateway.limits);

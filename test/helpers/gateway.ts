@@ -10,6 +10,8 @@ import Database from "better-sqlite3";
 import { pino } from "pino";
 import type { Clock } from "../../src/clock.js";
 import { startGateway, type RunningGateway } from "../../src/http/server.js";
+import { openStore } from "../../src/store/open.js";
+import type { SyncFile } from "../../src/store/wal-sync.js";
 import { makeConfigDir, type ConfigFileName } from "./config-dir.js";
 
 export interface TestGateway extends RunningGateway {
@@ -35,6 +37,8 @@ export async function startTestGateway(
     metricsListener?: boolean;
     tls?: { readonly certFile: string; readonly keyFile: string; readonly clientCaFile?: string };
     bodyReadTimeoutMs?: number;
+    /** Replaces the SQLite WAL's fdatasync (test/helpers/held-sync.ts). */
+    syncFile?: SyncFile;
   } = {},
 ): Promise<TestGateway> {
   const configDir = options.configDir ?? makeConfigDir(options.files ?? {}, options.extra);
@@ -59,6 +63,7 @@ export async function startTestGateway(
     metricsListener: options.metricsListener ? { port: 0, host: "127.0.0.1" } : undefined,
     ...(options.tls ? { tls: options.tls } : {}),
     bodyReadTimeoutMs: options.bodyReadTimeoutMs,
+    ...(options.syncFile ? { openStore: (url: string) => openStore(url, { syncFile: options.syncFile }) } : {}),
     // The gateway runs in the test's own process, whose event loop stops while a test runs a
     // synchronous signer (java, xmlsec1, tsx) for seconds: with Node's 5 s default, the server's
     // and fetch's idle timers then expire together and fetch reuses a socket the server is closing.

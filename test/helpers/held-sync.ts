@@ -21,9 +21,12 @@ export class HeldSync {
   private held: (() => void)[] = [];
   /** When set, released syncs fail with it instead of syncing. */
   failWith: (Error & { code?: string }) | undefined;
+  /** While false, syncs go ahead at once (a gateway's start, say). */
+  holding = true;
 
   readonly syncFile = (path: string): Promise<void> => {
     this.paths.push(path);
+    if (!this.holding) return fsyncFile(path);
     return new Promise<void>((resolve, reject) => {
       this.held.push(() => (this.failWith ? reject(this.failWith) : fsyncFile(path).then(resolve, reject)));
     });
