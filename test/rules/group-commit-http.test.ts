@@ -124,7 +124,7 @@ describe("limits: requests parsed and not yet answered hold at most max_inflight
     // 16,000 / 8 = 2,000 bytes of parse budget; each request's body is 700-800 bytes.
     const { gateway, sync } = await gatewayWithHeldSync("limits:\n  max_inflight_body_bytes: 16000\n");
     const admission = gateway.services.admission;
-    const sent = [];
+    const sent: Awaited<ReturnType<typeof send>>[] = [];
     for (let n = 1; n <= 5; n++) {
       sent.push(await send(gateway, insert(`BOUND-${n}`, 500)));
       // One at a time, so that the arrival order is the order sent.
