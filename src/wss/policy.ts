@@ -21,12 +21,29 @@ export type PolicyResult =
   | { readonly kind: "outbound"; readonly name: string }
   | { readonly kind: "unknown"; readonly name: string };
 
+/** The key when the configuration defines no policies: then every name selects the same. */
+const EVERY_NAME = Symbol("every policy name");
+/** Answers per configuration and policy name (a loaded configuration is deep-frozen; a reload brings a new object). */
+const selected = new WeakMap<GatewayConfig, Map<string | typeof EVERY_NAME, PolicyResult>>();
+
 /** `name` defaults to `default_policy`; the shadow policy and `explain --policy` name another. */
 export function selectPolicy(config: GatewayConfig, name: string = config.gateway.wsSecurity.defaultPolicy): PolicyResult {
+  let byName = selected.get(config);
+  if (!byName) selected.set(config, (byName = new Map()));
+  const key = config.policies.length === 0 ? EVERY_NAME : name;
+  let result = byName.get(key);
+  if (result) return result;
+  result = Object.freeze(resolvePolicy(config, name));
+  // Only the configuration's own names are kept (an unknown name, e.g. typed into the admin console, is not).
+  if (result.kind !== "unknown") byName.set(key, result);
+  return result;
+}
+
+function resolvePolicy(config: GatewayConfig, name: string): PolicyResult {
   if (config.policies.length === 0) {
     return {
       kind: "policy",
-      policy: { name: undefined, requireSigned: true, authenticate: "all", requireTimestamp: true, profiles: activeInOrder(config.profiles) },
+      policy: Object.freeze({ name: undefined, requireSigned: true, authenticate: "all", requireTimestamp: true, profiles: Object.freeze(activeInOrder(config.profiles)) }),
     };
   }
   const policy = config.policies.find((candidate) => candidate.name === name);
@@ -38,13 +55,13 @@ export function selectPolicy(config: GatewayConfig, name: string = config.gatewa
 
 function effective(policy: SecurityPolicy, config: GatewayConfig): EffectivePolicy {
   const named = config.profiles.filter((profile) => policy.profiles.includes(profile.name));
-  return {
+  return Object.freeze({
     name: policy.name,
     requireSigned: policy.requireSigned,
     authenticate: policy.authenticate,
     requireTimestamp: policy.requireTimestamp,
-    profiles: activeInOrder(named),
-  };
+    profiles: Object.freeze(activeInOrder(named)),
+  });
 }
 
 function activeInOrder(profiles: readonly WssProfile[]): WssProfile[] {
