@@ -307,7 +307,7 @@ async function evaluateX509Profile(profile: X509Profile, context: RequestContext
       user: profile.runAsUser,
       bindSession: profile.bindSession,
       certificate: certificate.fingerprintSha256,
-      reason: `signature verified with the configured certificate ${basename(certificate.path)} (sha256 ${certificate.fingerprintSha256.slice(0, 16)}…, ${describeKeyReference(reference)}); ${runAsText(profile)}`,
+      reason: `signature verified with the configured certificate ${certificateLabel(certificate)} (sha256 ${certificate.fingerprintSha256.slice(0, 16)}…, ${describeKeyReference(reference)}); ${runAsText(profile)}`,
     },
     keyMatched: true,
   };
@@ -415,10 +415,28 @@ function refused(policy: string | undefined, fault: FaultId, profiles: readonly 
   return { kind: "refused", policy, fault, profiles, steps, credentialFailure };
 }
 
+/** Each policy's description, made once (the policy objects are kept per configuration by selectPolicy). */
+const policyDescriptions = new WeakMap<EffectivePolicy, string>();
+
 function describePolicy(policy: EffectivePolicy): string {
+  let description = policyDescriptions.get(policy);
+  if (description === undefined) policyDescriptions.set(policy, (description = policyDescriptionOf(policy)));
+  return description;
+}
+
+function policyDescriptionOf(policy: EffectivePolicy): string {
   const name = policy.name === undefined ? "no policies defined: every active profile" : `policy "${policy.name}"`;
   const profiles = policy.profiles.map((profile) => `"${profile.name}" (${profile.kind}, order ${profile.order})`).join(", ") || "none";
   return `${name}: require_signed ${policy.requireSigned}, authenticate ${policy.authenticate}; active profiles: ${profiles}`;
+}
+
+/** A certificate's file name, taken once per certificate (configured certificates live as long as their configuration). */
+const certificateLabels = new WeakMap<ConfiguredCertificate, string>();
+
+function certificateLabel(certificate: ConfiguredCertificate): string {
+  let label = certificateLabels.get(certificate);
+  if (label === undefined) certificateLabels.set(certificate, (label = basename(certificate.path)));
+  return label;
 }
 
 function describeHeader(result: ReturnType<typeof findSecurityHeader>): string {
