@@ -7,6 +7,8 @@ declare module "autocannon" {
     body?: string;
     connections?: number;
     duration?: number;
+    /** Requests per second over all connections. */
+    overallRate?: number;
   }
   interface Result {
     requests: { total: number; average: number };

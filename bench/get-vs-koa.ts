@@ -13,7 +13,13 @@
  * keep-alive connections for `--seconds`. Every gateway answer must be 200.
  * Traffic only to 127.0.0.1; bounded in time. Run it under the bench lock:
  *
- *   flock /tmp/bench.lock taskset -c 0 node --import tsx bench/get-vs-koa.ts [--seconds 3] [--rounds 3] [--connections 10] [--server-cpu 1]
+ *   flock /tmp/bench.lock taskset -c 0 node --import tsx bench/get-vs-koa.ts [--seconds 3] [--rounds 3] [--connections 10] [--server-cpu 1] [--rate N]
+ *
+ * `--rate N` offers both servers the same N requests per second (below what
+ * the gateway can answer): the CPU per request is then compared at equal
+ * load. Without it each runs flat out, bare Koa ~5-8x faster, and the
+ * gateway alone pays the loopback wake-ups of a client whose CPU idles
+ * between its answers (docs/performance.md, "End to end").
  */
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -31,12 +37,15 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
     connections: { type: "string", default: "10" },
     "server-cpu": { type: "string", default: "1" },
+    rate: { type: "string" },
   },
 });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
 const SERVER_CPU = values["server-cpu"]!;
+/** Requests per second offered to each server (autocannon's overallRate); unset: as fast as each answers. */
+const RATE = values.rate === undefined ? undefined : Number(values.rate);
 
 const INTERNAL_USER = { name: "internal.integration", password: "internal-password" };
 const AUTHORIZATION = `Basic ${Buffer.from(`${INTERNAL_USER.name}:${INTERNAL_USER.password}`).toString("base64")}`;
@@ -78,6 +87,7 @@ async function load(url: string, body: string, pid: number): Promise<Run> {
     body,
     connections: CONNECTIONS,
     duration: SECONDS,
+    ...(RATE === undefined ? {} : { overallRate: RATE }),
   });
   const non200 = result.non2xx + result.errors + result.timeouts;
   if (non200 > 0) throw new Error(`${non200} requests failed or were not 200 (non2xx ${result.non2xx}, errors ${result.errors}, timeouts ${result.timeouts})`);
@@ -160,6 +170,7 @@ try {
       serverCpu: SERVER_CPU,
       connections: CONNECTIONS,
       seconds: SECONDS,
+      ...(RATE === undefined ? {} : { offeredRatePerSecond: RATE }),
       rounds: ROUNDS,
       loadAverage: loadavg().map((value) => Number(value.toFixed(2))),
       gatewayPerSecond: gatewayRuns.map((run) => Math.round(run.perSecond)),
