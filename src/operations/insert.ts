@@ -10,7 +10,16 @@ export async function runInsert(req: OperationRequest): Promise<OperationRespons
   const reader = new RecordBatchReader(req);
   reader.read(req.element);
   await insertRecords(req, reader);
-  return { items: reader.responseItems(0) };
+  let items: ResponseItem[] | undefined;
+  return {
+    get items(): ResponseItem[] {
+      items ??= reader.responseItems(0);
+      return items;
+    },
+    // Written straight from the batch: a value whose request source is already escaped is echoed as it came.
+    writeItems: (out) => reader.writeResponseRecords(out, undefined),
+    release: () => reader.release(),
+  };
 }
 
 export async function runInsertMultiple(req: OperationRequest): Promise<OperationResponse> {

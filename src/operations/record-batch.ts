@@ -12,7 +12,7 @@ import { clientFault, SoapFault } from "../soap/faults.js";
 import { isSystemColumn, tableColumns, type RecordBatch, type StoredValue } from "../store/types.js";
 import type { Element, TreeDocument } from "../xml/tree.js";
 import { tableNamespace } from "../xml/ns.js";
-import { findAtom, localNameAt, nameIndexAt, NONE, treePosition } from "../xml/tree-records.js";
+import { canonicalTextAt, findAtom, localNameAt, nameIndexAt, NONE, sourceAt, treePosition } from "../xml/tree-records.js";
 import type { ColumnAccess } from "./access.js";
 import { unknownField } from "./query-request.js";
 import { readableColumns } from "./records.js";
@@ -38,7 +38,7 @@ const REFUSED = 2;
 const POOL_MIN_VALUES = 1024;
 const POOL_MAX_VALUES = 1 << 20;
 /** The arrays of a released batch, cleared, for the next large one (one at a time: the largest). */
-let pooled: { values: StoredValue[]; given: Uint8Array } | undefined;
+let pooled: { values: StoredValue[]; given: Uint8Array; canonicalText: Int32Array } | undefined;
 
 export class RecordBatchReader {
   /** The batch's columns: every column of the table, configured ones first (`tableColumns`). */
@@ -57,6 +57,14 @@ export class RecordBatchReader {
   private values: StoredValue[] = [];
   /** 1 where the request set the value (system columns are always set): the response echoes those. */
   private given: Uint8Array = new Uint8Array(0);
+  /**
+   * For a string value read from a request tree whose source is already its
+   * escaped form (`canonicalTextAt`): that text record, else 0. The response
+   * then echoes the source instead of escaping the value again (a text-heavy
+   * 100 KB insert spent ~0.5 ms escaping its value: docs/performance.md,
+   * "Sixth session").
+   */
+  private canonicalText: Int32Array = new Int32Array(0);
   /** The record that last set each column (repeat detection without a Set per record). */
   private readonly setBy: Int32Array;
   private readonly names: string[] = [];
@@ -111,6 +119,8 @@ export class RecordBatchReader {
   readAt(document: TreeDocument, index: number): void {
     const { childRecords, childSlots } = this;
     if (document !== this.treeDocument) {
+      // Text records are the document's: none of another document's may be echoed from this one.
+      if (this.treeDocument !== undefined) this.canonicalText.fill(0);
       this.treeDocument = document;
       this.tableAtom = findAtom(document, this.tableNs);
       this.slotByName = [];
@@ -124,7 +134,14 @@ export class RecordBatchReader {
       const slot = childSlots[child]!;
       if (slot < 0) throw unknownField(localNameAt(document, childRecords[child]!), this.context.table);
       const column = this.settableColumn(slot);
-      if (!this.setValue(base, slot, elementTextAt(document, childRecords[child]!, column.name))) refused = true;
+      const element = childRecords[child]!;
+      const text = elementTextAt(document, element, column.name);
+      if (!this.setValue(base, slot, text)) refused = true;
+      // Stored as read (a string column keeps its text): its escaped form may be the source.
+      if (text !== null && this.values[base + slot] === text) {
+        const record = canonicalTextAt(document, element);
+        if (record !== NONE) this.canonicalText[base + slot] = record;
+      }
     }
     if (refused) throw new SoapFault("insufficientRights", { operation: this.context.operation, table: this.context.table.name });
     this.records++;
@@ -179,19 +196,23 @@ export class RecordBatchReader {
     const capacity = Math.max(length, this.values.length * 2);
     let values: StoredValue[];
     let given: Uint8Array;
+    let canonicalText: Int32Array;
     const spare = pooled;
     if (capacity >= POOL_MIN_VALUES && spare !== undefined && spare.values.length >= capacity) {
       pooled = undefined; // cleared when it was released
-      ({ values, given } = spare);
+      ({ values, given, canonicalText } = spare);
     } else {
       values = new Array<StoredValue>(capacity).fill(null);
       given = new Uint8Array(capacity);
+      canonicalText = new Int32Array(capacity);
     }
     const used = this.records * this.columns.length;
     for (let index = 0; index < used; index++) values[index] = this.values[index]!;
     given.set(this.given.subarray(0, used));
+    canonicalText.set(this.canonicalText.subarray(0, used));
     this.values = values;
     this.given = given;
+    this.canonicalText = canonicalText;
   }
 
   /**
@@ -204,14 +225,17 @@ export class RecordBatchReader {
   release(): void {
     if (this.released) return;
     this.released = true;
-    const { values, given } = this;
+    const { values, given, canonicalText } = this;
     this.values = [];
     this.given = new Uint8Array(0);
+    this.canonicalText = new Int32Array(0);
+    this.treeDocument = undefined;
     if (given.length < POOL_MIN_VALUES || given.length > POOL_MAX_VALUES) return;
     if (pooled !== undefined && pooled.given.length >= given.length) return;
     values.fill(null); // no value of this request stays reachable
     given.fill(0);
-    pooled = { values, given };
+    canonicalText.fill(0);
+    pooled = { values, given, canonicalText };
   }
 
   private released = false;
@@ -281,27 +305,35 @@ export class RecordBatchReader {
   }
 
   /**
-   * Writes, for every record, `<{element}>` and the XML of its
-   * `responseItems` to `out`: the same bytes as those items would give,
-   * without making them (test/rules/response-serialization.test.ts).
+   * Writes, for every record, `<{element}>` (none when `element` is
+   * undefined) and the XML of its `responseItems` to `out`: the same bytes
+   * as those items would give, without making them
+   * (test/rules/response-writer.test.ts). A value whose source in the
+   * request is already its escaped form is echoed from the source.
    */
-  writeResponseRecords(out: ResponseWriter, element: string): void {
+  writeResponseRecords(out: ResponseWriter, element: string | undefined): void {
     this.assertLive();
-    const open = `<${element}>`;
-    const close = `</${element}>`;
+    const open = element === undefined ? "" : `<${element}>`;
+    const close = element === undefined ? "" : `</${element}>`;
     const columns = this.readableColumns().map(({ slot, name }) => ({ slot, system: this.system[slot]!, open: `<${name}>`, close: `</${name}>` }));
-    const { values, given } = this;
+    const { values, given, canonicalText, treeDocument } = this;
     const width = this.columns.length;
     for (let record = 0; record < this.records; record++) {
       const base = record * width;
-      out.markup(open);
+      if (open !== "") out.markup(open);
       for (let index = 0; index < columns.length; index++) {
         const column = columns[index]!;
-        if (!column.system && given[base + column.slot] !== 1) continue;
-        const value = values[base + column.slot]!;
+        const at = base + column.slot;
+        if (!column.system && given[at] !== 1) continue;
+        const text = canonicalText[at]!;
+        if (text !== 0 && treeDocument !== undefined) {
+          out.markup(column.open + sourceAt(treeDocument, text) + column.close);
+          continue;
+        }
+        const value = values[at]!;
         out.element(column.open, typeof value === "string" ? value : formatStoredValue(value), column.close);
       }
-      out.markup(close);
+      if (close !== "") out.markup(close);
     }
   }
 

@@ -28,6 +28,7 @@ import {
   F_NEXT,
   F_START,
   NONE,
+  PLAIN_CONTENT,
   TEXT_NODE,
   TreeElement,
   type Element,
@@ -125,4 +126,24 @@ export function isBlankDataAt(document: TreeDocument, index: number): boolean {
 export function isTextAt(document: TreeDocument, index: number): boolean {
   const kind = document.get(index, F_KIND);
   return kind === TEXT_NODE || kind === CDATA_SECTION_NODE;
+}
+
+/**
+ * The text record that is element `index`'s whole content when its source
+ * is its canonical form (the element is `plainContent`: no CR, no raw `>`,
+ * no reference but `&amp;`, `&lt;`, `&gt;`), else NONE. Its source
+ * (`sourceAt`) is then exactly its data escaped as a response escapes
+ * character data (`escapeText`: `&`, `<`, `>` as those entities, CR as
+ * `&#13;`), so a response can echo it without escaping the data again.
+ */
+export function canonicalTextAt(document: TreeDocument, index: number): number {
+  if ((document.get(index, F_FLAGS) & PLAIN_CONTENT) === 0) return NONE;
+  const child = document.get(index, F_FIRST_CHILD);
+  if (child === NONE || document.get(child, F_KIND) !== TEXT_NODE || document.get(child, F_NEXT) !== NONE) return NONE;
+  return child;
+}
+
+/** The source text of record `index` (for character data: as written, references not decoded). */
+export function sourceAt(document: TreeDocument, index: number): string {
+  return document.text.slice(document.get(index, F_START), document.get(index, F_END));
 }

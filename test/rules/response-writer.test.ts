@@ -10,17 +10,27 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import type { ColumnAccess, ResponseItem } from "../../src/operations/index.js";
-import { ALLOW_ALL_COLUMNS } from "../../src/operations/index.js";
+import type { ColumnAccess, OperationResponse, ResponseItem } from "../../src/operations/index.js";
+import { ALLOW_ALL_COLUMNS, runOperation } from "../../src/operations/index.js";
 import { encodeOperationResponse, encodeResponse } from "../../src/soap/response.js";
-import { INCIDENT, openTestStore, type TestStore } from "../helpers/table-fixture.js";
+import { xmlParser } from "../../src/xml/parse.js";
+import { flat, INCIDENT, openTestStore, tableDef, type TestStore } from "../helpers/table-fixture.js";
+
+/** The incident table with room for long texts (the generated values reach 16 K characters and beyond). */
+const WIDE = tableDef("incident", [
+  { name: "number", type: "string", maxLength: 40 },
+  { name: "short_description", type: "string", maxLength: undefined },
+]);
 
 let t: TestStore;
+let wide: TestStore;
 before(async () => {
   t = await openTestStore();
+  wide = await openTestStore([WIDE]);
 });
 after(async () => {
   await t.close();
+  await wide.close();
 });
 
 const numberHidden: ColumnAccess = { canRead: (column) => column !== "number", canWrite: () => true };
@@ -110,4 +120,59 @@ describe("insertMultiple writes its records from the batch as its items would be
       );
     });
   }
+});
+
+describe("insert and insertMultiple echo a value whose request source is already its escaped form from that source", () => {
+  const LIMITS = { maxXmlDepth: 64, maxXmlElements: 100_000, maxAttributesPerElement: 64 };
+  // How a text may be written in the request: canonical pieces (echoed from the source) and every other way (escaped anew).
+  const canonicalPiece = fc.oneof(
+    { arbitrary: fc.constantFrom("a", " ", "é", "𝄞", "\t", "\n", "&amp;", "&lt;", "&gt;", "]", "x;"), weight: 10 },
+    { arbitrary: fc.integer({ min: 16_370, max: 16_400 }).map((length) => "y".repeat(length)), weight: 1 },
+  );
+  const otherPiece = fc.constantFrom("&quot;", "&apos;", "&#38;", "&#x3C;", "&#62;", "&#13;", "&#xD;", ">", "\r\n", "\r", "<![CDATA[<&>\r]]>", "<!--c-->", "&#x1D11E;");
+  const source = fc.array(fc.oneof({ arbitrary: canonicalPiece.map((text) => ({ text, canonical: true })), weight: 12 }, { arbitrary: otherPiece.map((text) => ({ text, canonical: false })), weight: 1 }), { maxLength: 12 }).map((pieces) => ({
+    text: pieces.map((piece) => piece.text).join(""),
+    canonical: pieces.length > 0 && pieces.every((piece) => piece.canonical),
+  }));
+  const shortText = fc.constantFrom("N1", "a&amp;b", "&lt;x&gt;", "a&#13;b", "q>r", "");
+
+  function treeOperation(xml: string): import("../../src/xml/tree.js").Element {
+    const parsed = xmlParser.parse(Buffer.from(xml, "utf8"), LIMITS);
+    if (parsed.kind !== "parsed") throw new Error(`generated XML refused: ${parsed.reason}`);
+    return parsed.document.documentElement!;
+  }
+
+  for (const operation of ["insert", "insertMultiple"] as const) {
+    test(`${operation}: generated sources of a text (references, raw '>', CR, CDATA, comments, long runs) → the bytes written equal the items escaped anew`, async () => {
+      let canonical = 0;
+      await fc.assert(
+        fc.asyncProperty(source, source, shortText, fc.constantFrom("1.1" as const, "1.2" as const), async (description, other, number, version) => {
+          const fields = `<short_description>${description.text}</short_description><number>${number}</number>`;
+          const inner = operation === "insert" ? fields : `<record>${fields}</record><record><short_description>${other.text}</short_description></record>`;
+          const response: OperationResponse = await runOperation({
+            table: WIDE,
+            operation,
+            element: treeOperation(`<${operation}>${inner}</${operation}>`),
+            sessionUser: "partner.soap",
+            store: wide.store,
+            access: ALLOW_ALL_COLUMNS,
+            clock: wide.clock,
+          });
+          assert.ok(response.writeItems);
+          const direct = encodeResponse(version, WIDE.name, operation, response);
+          assert.ok(direct.equals(expectedBytes(version, operation, response.items)), `${operation} of ${JSON.stringify(inner).slice(0, 300)}`);
+          if (description.canonical) canonical++;
+        }),
+        { numRuns: 300 },
+      );
+      assert.ok(canonical > 50, `${canonical} generated values were canonical in their source`);
+    });
+  }
+
+  test("a value read with @xmldom (any other DOM) is escaped anew: the same bytes", async () => {
+    const xml = "<insert><short_description>a &amp; b &lt;c&gt;</short_description><number>N2</number></insert>";
+    const response = await wide.run(xml);
+    assert.ok(encodeResponse("1.1", WIDE.name, "insert", response).equals(expectedBytes("1.1", "insert", response.items)));
+    assert.equal(flat(response.items).short_description, "a & b <c>");
+  });
 });
