@@ -3,16 +3,9 @@
  * is checked so that a throttled name is refused without spending a
  * password check on it. A claim is not an identity: it is only a counter key.
  */
-import { parseBasicAuthorization } from "../auth/basic.js";
 import type { SoapEnvelope } from "../soap/envelope.js";
 import { readUsernameToken } from "../wss/processors/username-token.js";
 import { findSecurityHeader } from "../wss/security-header.js";
-
-/** The user name of a readable `Authorization: Basic` header. */
-export function claimedBasicUser(authorizationHeader: string | undefined): string | undefined {
-  const authorization = parseBasicAuthorization(authorizationHeader);
-  return authorization.kind === "basic" ? authorization.credentials.userName : undefined;
-}
 
 /** The `wsse:Username` of the one readable UsernameToken in our Security header. */
 export function claimedTokenUser(envelope: SoapEnvelope): string | undefined {

@@ -13,7 +13,8 @@ import { readSoapBody, soapVersionOfContentType } from "../pipeline/read-body.js
 import { ADMISSION_RETRY_AFTER_SECONDS } from "../pipeline/admission.js";
 import { recordAdmissionRefused } from "../observability/metrics.js";
 import { parseSoapEnvelope } from "../pipeline/parse-envelope.js";
-import { authenticateBasic, unauthorizedResponse } from "../pipeline/basic-auth.js";
+import { authenticateParsedBasic, unauthorizedResponse } from "../pipeline/basic-auth.js";
+import { parseBasicAuthorization } from "../auth/basic.js";
 import { verifiedClientCertificateFingerprint } from "../auth/client-certificate.js";
 import { describeService } from "../pipeline/describe-service.js";
 import { publicBaseUrl } from "./forwarded.js";
@@ -27,7 +28,7 @@ import { performOperation } from "../pipeline/run-operation.js";
 import { serviceEndpoint } from "../pipeline/service-endpoints.js";
 import { SoapFault } from "../soap/faults.js";
 import { reservingReplayGuard } from "../replay/guard.js";
-import { claimedBasicUser, claimedTokenUser } from "../abuse/claimed-user.js";
+import { claimedTokenUser } from "../abuse/claimed-user.js";
 import { claimedTokenUserOf, readDigestTokenAttempt } from "../pipeline/digest-token-sign-on.js";
 import type { CredentialSource } from "../observability/metrics.js";
 import { countCredentialFailure, settleThrottle, throttleClaimedUser, throttleClientAddress } from "../pipeline/throttle.js";
@@ -180,12 +181,13 @@ export const basicAuthStage = stage(async (ctx, services) => {
   const authorization = ctx.get("Authorization") || undefined;
   // Without digest_token: configured the query string is not parsed (Koa's ctx.query parses it on every read).
   const digestToken = ctx.state.config.digestToken === undefined ? undefined : readDigestTokenAttempt(ctx.state.config, { headers: ctx.headers, query: ctx.query }, services.clock);
-  const claimedUser = claimedBasicUser(authorization) ?? claimedTokenUserOf(digestToken);
+  const basic = parseBasicAuthorization(authorization);
+  const claimedUser = (basic.kind === "basic" ? basic.credentials.userName : undefined) ?? claimedTokenUserOf(digestToken);
   const throttled = settleThrottle(await throttleClaimedUser(services.throttle, claimedUser, ctx.state.config.gateway.throttle), ctx.state.audit, services.metrics);
   if (throttled) return throttled;
-  const result = await authenticateBasic(
+  const result = await authenticateParsedBasic(
     ctx.state.config,
-    authorization,
+    basic,
     services.credentialCache,
     verifiedClientCertificateFingerprint(ctx.req.socket),
     digestToken,

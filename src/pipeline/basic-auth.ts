@@ -7,7 +7,7 @@
  * when `digest_token:` is configured. `signOn` names the one that was used.
  */
 import type { GatewayConfig, UserAccount } from "../config/types.js";
-import { checkPassword, parseBasicAuthorization, type PasswordCheck } from "../auth/basic.js";
+import { checkPassword, parseBasicAuthorization, type ParsedAuthorization, type PasswordCheck } from "../auth/basic.js";
 import type { CredentialCache } from "../auth/credential-cache.js";
 import { userOfClientCertificate } from "../auth/client-certificate.js";
 import { failureCost } from "../auth/failure-cost.js";
@@ -33,14 +33,24 @@ export type BasicAuthResult =
  * without Basic credentials, a certificate mapped to a user (`client_certificates:`)
  * authenticates that user; with Basic credentials, it must not belong to someone else.
  */
-export async function authenticateBasic(
+export function authenticateBasic(
   config: GatewayConfig,
   authorizationHeader: string | undefined,
   cache: CredentialCache,
   clientCertificateFingerprint?: string,
   digestToken?: DigestTokenAttempt,
 ): Promise<BasicAuthResult> {
-  const authorization = parseBasicAuthorization(authorizationHeader);
+  return authenticateParsedBasic(config, parseBasicAuthorization(authorizationHeader), cache, clientCertificateFingerprint, digestToken);
+}
+
+/** authenticateBasic for an Authorization header already parsed (the stage parses it once, for the throttle's claimed user too). */
+export async function authenticateParsedBasic(
+  config: GatewayConfig,
+  authorization: ParsedAuthorization,
+  cache: CredentialCache,
+  clientCertificateFingerprint?: string,
+  digestToken?: DigestTokenAttempt,
+): Promise<BasicAuthResult> {
   const certificateUser = clientCertificateFingerprint === undefined ? undefined : userOfClientCertificate(config, clientCertificateFingerprint);
   // Without digest_token: configured, SM_USER / DE_USER mean nothing to the gateway.
   const tokenClaim = config.digestToken === undefined ? undefined : digestToken?.claim;
