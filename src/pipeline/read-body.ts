@@ -126,6 +126,8 @@ type BytesRead =
 function readBytes(request: IncomingMessage, maxBodyBytes: number, timeoutMs: number, countChunk: ((bytes: number) => boolean) | undefined): Promise<BytesRead> {
   const declared = request.headers["content-length"] === undefined ? undefined : Number(request.headers["content-length"]);
   if (declared !== undefined && declared > maxBodyBytes) return Promise.resolve({ kind: "too-large", midStream: false });
+  const whole = bufferedWhole(request, declared);
+  if (whole !== undefined) return Promise.resolve({ kind: "complete", body: whole });
   // Node answers a body it cannot parse only on a connection where nothing was written yet (src: http server's socketOnError).
   const nothingWrittenBefore = request.socket.bytesWritten === 0;
   return new Promise((resolve) => {
@@ -164,6 +166,20 @@ function readBytes(request: IncomingMessage, maxBodyBytes: number, timeoutMs: nu
     request.on("close", onClose);
     request.on("error", onClose);
   });
+}
+
+/**
+ * A body of a declared length that has already arrived whole — all its
+ * Content-Length bytes wait in the stream's buffer (Node's parser pushes
+ * no byte beyond them: a small request comes with its headers) — taken at
+ * once, without listeners or a timer. Otherwise undefined, and it is read as
+ * it streams in.
+ */
+function bufferedWhole(request: IncomingMessage, declared: number | undefined): Buffer | undefined {
+  if (declared === undefined || request.readableFlowing === true || request.readableLength !== declared) return undefined;
+  if (declared === 0) return Buffer.alloc(0);
+  const body = request.read(declared) as Buffer | null;
+  return body !== null && body.length === declared ? body : undefined;
 }
 
 /**
