@@ -14,6 +14,7 @@ import type { ColumnType, TableDef } from "../config/types.js";
 import { AsyncMutex } from "./mutex.js";
 import { StatementCache } from "./statement-cache.js";
 import { WalSync, WalSyncFailedError, type SyncFile } from "./wal-sync.js";
+import { CHECKPOINT_FRAMES, WalCheckpointer } from "./checkpointer.js";
 import {
   addColumnSql,
   aggregateSql,
@@ -118,6 +119,8 @@ export class SqliteStore implements Store {
   private readonly dataVersion: Database.Statement;
   /** Its value at the last look (see `readCommit`). */
   private seenDataVersion: unknown;
+  /** With the store's own WAL sync: SQLite's checkpoint, run by a second connection in a worker thread (checkpointer.ts). */
+  private readonly checkpointer: WalCheckpointer | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -133,6 +136,12 @@ export class SqliteStore implements Store {
     };
     this.dataVersion = db.prepare("PRAGMA data_version").pluck();
     this.seenDataVersion = this.dataVersion.get();
+    if (walSync !== undefined) {
+      db.pragma("wal_autocheckpoint = 0");
+      this.checkpointer = new WalCheckpointer(db.name, () => {
+        if (db.open) db.pragma(`wal_autocheckpoint = ${CHECKPOINT_FRAMES}`);
+      });
+    }
   }
 
   /**
@@ -162,6 +171,11 @@ export class SqliteStore implements Store {
     return (["off", "normal", "full", "extra"] as const)[level] ?? "off";
   }
 
+  /** The connection's `PRAGMA wal_autocheckpoint`: 0 while the checkpointer's worker does SQLite's checkpoint. */
+  autoCheckpointFrames(): number {
+    return Number(this.db.pragma("wal_autocheckpoint", { simple: true }));
+  }
+
   async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const readOnly = options.readOnly === true;
     const outcome = await this.mutex.runExclusive(async () => {
@@ -179,6 +193,7 @@ export class SqliteStore implements Store {
         this.control.commit.run();
         // A write waits for its own commit to be on disk; a read for every commit it may have seen.
         const commit = this.walSync === undefined ? 0 : readOnly ? this.readCommit() : this.walSync.noteCommit();
+        if (!readOnly) this.checkpointer?.nudge();
         return { result, commit };
       } catch (error) {
         tx.end();
@@ -247,6 +262,7 @@ export class SqliteStore implements Store {
       // Every commit is synced before the file is closed (a sync under way finishes first), unless syncing failed.
       await this.walSync?.durable(this.walSync.lastCommit()).catch(() => undefined);
       await this.walSync?.close().catch(() => undefined);
+      await this.checkpointer?.close();
       this.statements.clear();
       this.db.close();
     });

@@ -6,7 +6,8 @@
  * fdatasync of the WAL is held or made to fail (test/helpers/held-sync.ts).
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { setTimeout as delay } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -210,5 +211,31 @@ describe("durability: synchronous=full kept by the store's own WAL sync, off the
       await store.close();
     }
     assert.equal(countInFile(path), 4);
+  });
+
+  test("SQLite's checkpoint runs on a second connection in a worker thread, not in the store's COMMIT: the WAL past 1,000 frames is copied into the database file", async () => {
+    const path = freshPath();
+    const store = await openStore(`sqlite:${path}`);
+    assert.ok(store instanceof SqliteStore);
+    try {
+      await store.ensureTables([INCIDENT]);
+      assert.equal(store.autoCheckpointFrames(), 0, "the store's own connection never checkpoints by itself");
+      const before = statSync(path).size;
+      const long = "x".repeat(3_000); // about one page per row
+      for (let batch = 0; batch < 3; batch++) {
+        await store.transaction(async (tx) => {
+          for (let n = 0; n < 400; n++) await tx.insert(INCIDENT, new Map([...record(batch * 1_000 + n), ["short_description", long]]));
+        });
+      }
+      const deadline = Date.now() + 10_000;
+      while (statSync(path).size <= before) {
+        if (Date.now() > deadline) throw new Error("the WAL was never checkpointed into the database file");
+        await delay(10);
+      }
+      assert.equal(await store.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true }), 1_200);
+    } finally {
+      await store.close();
+    }
+    assert.equal(countInFile(path), 1_200);
   });
 });

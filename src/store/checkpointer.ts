@@ -1,0 +1,118 @@
+/**
+ * SQLite's WAL checkpoint off the event loop.
+ *
+ * SQLite checkpoints automatically inside the COMMIT that takes the WAL past
+ * 1,000 pages: it copies the pages into the database file and, in NORMAL
+ * (which the store runs under its own WAL sync, wal-sync.ts), syncs the WAL
+ * before and the database file after — on the event loop, since
+ * better-sqlite3 is synchronous. Measured here: 0.45–0.6 ms of each text
+ * 100 KB write and 4–7 ms of each element 1 MB write (docs/performance.md,
+ * "Sixth session"). So the store's connection turns the automatic
+ * checkpoint off and this second connection, in a worker thread, runs the
+ * same PASSIVE checkpoint once the WAL holds as many frames: the WAL-index
+ * header in the `-shm` file (SQLite's documented WAL format) says how many
+ * frames the WAL holds (`mxFrame`, offset 16) and how many are already in
+ * the database (`nBackfill`, offset 96). A PASSIVE checkpoint never blocks
+ * a writer or a reader; SQLite itself decides what may be copied.
+ *
+ * If the worker fails, the store turns SQLite's own automatic checkpoint
+ * back on (`onFailure`), so the WAL never grows without bound.
+ */
+import { createRequire } from "node:module";
+import { endianness } from "node:os";
+import { Worker } from "node:worker_threads";
+
+/** SQLite's default `wal_autocheckpoint`: frames in the WAL that call for a checkpoint. */
+export const CHECKPOINT_FRAMES = 1000;
+
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { openSync, readSync } = require("node:fs");
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+db.pragma("synchronous = NORMAL");
+const word = Buffer.alloc(4);
+let shm;
+function readWord(offset) {
+  readSync(shm, word, 0, 4, offset);
+  return workerData.bigEndian ? word.readUInt32BE(0) : word.readUInt32LE(0);
+}
+parentPort.on("message", (message) => {
+  if (message === "close") {
+    db.close();
+    parentPort.close();
+    return;
+  }
+  shm ??= openSync(workerData.path + "-shm", "r");
+  if (readWord(16) - readWord(96) >= workerData.frames) db.pragma("wal_checkpoint(PASSIVE)");
+  parentPort.postMessage("done");
+});
+`;
+
+export class WalCheckpointer {
+  private worker: Worker | undefined;
+  private failed = false;
+  /** A request for a look at the WAL is with the worker. */
+  private busy = false;
+  /** Commits were made while it was: look again when it answers. */
+  private again = false;
+  /** Looks the worker answered (tests). */
+  looks = 0;
+
+  constructor(
+    private readonly path: string,
+    /** Called once when the worker fails: the store turns SQLite's own checkpoint back on. */
+    private readonly onFailure: () => void,
+  ) {}
+
+  /** Call after a write committed: the worker looks at the WAL (one look at a time) and checkpoints it when it holds `CHECKPOINT_FRAMES`. */
+  nudge(): void {
+    if (this.failed) return;
+    if (this.busy) {
+      this.again = true;
+      return;
+    }
+    this.busy = true;
+    this.start().postMessage("check");
+  }
+
+  /** Closes the worker's connection (before the store closes its own, which then checkpoints and removes the WAL). */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.worker = undefined;
+    this.failed = true;
+    if (worker === undefined) return;
+    await new Promise<void>((resolve) => {
+      worker.once("exit", () => resolve());
+      worker.ref(); // held until it has closed its connection
+      worker.postMessage("close");
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker !== undefined) return this.worker;
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver: createRequire(import.meta.url).resolve("better-sqlite3"), path: this.path, frames: CHECKPOINT_FRAMES, bigEndian: endianness() === "BE" },
+    });
+    worker.unref();
+    worker.on("message", () => {
+      this.looks++;
+      this.busy = false;
+      if (this.again) {
+        this.again = false;
+        this.nudge();
+      }
+    });
+    const fail = () => {
+      if (this.failed) return;
+      this.failed = true;
+      this.worker = undefined;
+      this.onFailure();
+    };
+    worker.on("error", fail);
+    worker.on("exit", fail);
+    this.worker = worker;
+    return worker;
+  }
+}
