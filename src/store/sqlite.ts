@@ -49,6 +49,13 @@ import {
 } from "./types.js";
 
 const BUSY_TIMEOUT_MS = 5000;
+/**
+ * Waits between attempts at the write lock while another process (a worker
+ * of `serve --workers N`) holds it: SQLite's own busy handler's steps, in
+ * milliseconds, the last one repeated, within BUSY_TIMEOUT_MS. SQLite's
+ * handler sleeps on the calling thread (the event loop); these are timers.
+ */
+const WRITE_LOCK_RETRY_MS = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
 /** Prepared statements kept per connection (each distinct SQL text is one). */
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -182,8 +189,8 @@ export class SqliteStore implements Store {
       this.assertOpen();
       const tx = new SqliteTransaction(this.statements, readOnly);
       try {
-        // A writer takes the write lock at once (IMMEDIATE: waits busy_timeout for another process's writer rather than failing later).
-        (readOnly ? this.control.beginDeferred : this.control.beginImmediate).run();
+        if (readOnly) this.control.beginDeferred.run();
+        else if (!this.tryBeginWrite()) await this.beginWriteWhenFree();
       } catch (error) {
         throw classify(error);
       }
@@ -204,6 +211,44 @@ export class SqliteStore implements Store {
     // Outside the lock: the next transactions run (and commit) while this sync is under way, and the next sync covers them all.
     if (outcome.commit !== 0) await this.durable(outcome.commit);
     return outcome.result;
+  }
+
+  /**
+   * A writer takes the write lock at once (BEGIN IMMEDIATE) rather than
+   * failing later; false when another process holds it. Tried with
+   * busy_timeout 0, so that SQLite does not sleep on the event loop; every
+   * other statement keeps busy_timeout. (`PRAGMA busy_timeout` takes effect
+   * when it is prepared, so a prepared one cannot be re-run to set it:
+   * `pragma` prepares it each time, ~3 µs.)
+   */
+  private tryBeginWrite(): boolean {
+    this.db.pragma("busy_timeout = 0");
+    try {
+      this.control.beginImmediate.run();
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown } | null)?.code === "SQLITE_BUSY") return false;
+      throw error;
+    } finally {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    }
+  }
+
+  /** The connection's `PRAGMA busy_timeout` in milliseconds (tests). */
+  busyTimeoutMs(): number {
+    return Number(this.db.pragma("busy_timeout", { simple: true }));
+  }
+
+  /** Retries BEGIN IMMEDIATE on timers until the write lock is free, for at most BUSY_TIMEOUT_MS; then SQLITE_BUSY (503). */
+  private async beginWriteWhenFree(): Promise<void> {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
+      const wait = WRITE_LOCK_RETRY_MS[Math.min(attempt, WRITE_LOCK_RETRY_MS.length - 1)]!;
+      if (Date.now() + wait > deadline) throw new DependencyUnavailableError("store", "SQLITE_BUSY");
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      this.assertOpen();
+      if (this.tryBeginWrite()) return;
+    }
   }
 
   /**

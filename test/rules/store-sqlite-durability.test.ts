@@ -239,3 +239,31 @@ describe("durability: synchronous=full kept by the store's own WAL sync, off the
     assert.equal(countInFile(path), 1_200);
   });
 });
+
+describe("another process's write lock (serve --workers N): a write waits for it on timers, not on the event loop", () => {
+  test("a write while another connection holds the write lock → not answered, the event loop keeps running; stored once the lock is released", async () => {
+    const path = freshPath();
+    const store = await openStore(`sqlite:${path}`);
+    try {
+      await store.ensureTables([INCIDENT]);
+      const other = new Database(path);
+      try {
+        other.prepare("BEGIN IMMEDIATE").run();
+        other.prepare("INSERT INTO incident (sys_id, number) VALUES (?, ?)").run("f".repeat(32), "OTHER");
+        const write = tracked(store.transaction((tx) => tx.insert(INCIDENT, record(1))));
+        // SQLite's own busy handler would sleep on this thread up to busy_timeout (5 s) and then fail: these turns would not run meanwhile.
+        await settle(200);
+        assert.equal(write.done(), false, "waiting for the other process's write lock");
+        other.prepare("COMMIT").run();
+          await write.promise;
+      } finally {
+        other.close();
+      }
+      assert.equal(countInFile(path), 2);
+      assert.ok(store instanceof SqliteStore);
+      assert.equal(store.busyTimeoutMs(), 5_000, "every other statement still waits busy_timeout for another process's lock");
+    } finally {
+      await store.close();
+    }
+  });
+});
