@@ -18,13 +18,14 @@
  * Options: `--shape element|text`, `--size 6k|100k|1m`, `--requests N` per
  * round, `--rounds N` per build, `--connections 8`, `--store-sync full|normal`.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { loadBuild, mainThreadCpuUs, median } from "./ab-builds.js";
 
 interface Job {
   readonly url: string;
@@ -112,25 +113,6 @@ async function main(): Promise<void> {
     rmSync(configDir, { recursive: true, force: true });
     rmSync(keys.dir, { recursive: true, force: true });
   }
-}
-
-async function loadBuild(root: string) {
-  return {
-    server: (await import(join(root, "src/http/server.ts"))) as typeof import("../src/http/server.js"),
-    logger: (await import(join(root, "src/observability/logger.ts"))) as typeof import("../src/observability/logger.js"),
-  };
-}
-
-/** This (the main) thread's CPU time in µs: utime + stime of /proc/self/task/<pid>/stat (clock ticks of 10 ms). */
-function mainThreadCpuUs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "latin1");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function round2(value: number): number {

@@ -19,13 +19,14 @@
  *   git archive main | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/node_modules
  *   taskset -c 1 node --import tsx bench/ab-get.ts --a /tmp/base --requests 4000 --rounds 8
  */
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { execFileSync, fork } from "node:child_process";
+import { loadBuild, mainThreadCpuUs, median } from "./ab-builds.js";
 
 interface Job {
   readonly url: string;
@@ -135,30 +136,11 @@ async function main(): Promise<void> {
   }
 }
 
-async function loadBuild(root: string) {
-  return {
-    server: (await import(join(root, "src/http/server.ts"))) as typeof import("../src/http/server.js"),
-    logger: (await import(join(root, "src/observability/logger.ts"))) as typeof import("../src/observability/logger.js"),
-  };
-}
-
 async function post(url: string, body: string): Promise<string> {
   const response = await fetch(`${url}/incident.do?SOAP`, { method: "POST", headers: { "Content-Type": "text/xml; charset=utf-8", Authorization: AUTHORIZATION }, body });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`gateway answered HTTP ${response.status}: ${text.slice(0, 300)}`);
   return text;
-}
-
-/** This (the main) thread's CPU time in µs: utime + stime of /proc/self/task/<pid>/stat (clock ticks of 10 ms). */
-function mainThreadCpuUs(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "latin1");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((x, y) => x - y);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 function client(): void {
