@@ -10,16 +10,7 @@ export async function runInsert(req: OperationRequest): Promise<OperationRespons
   const reader = new RecordBatchReader(req);
   reader.read(req.element);
   await insertRecords(req, reader);
-  let items: ResponseItem[] | undefined;
-  return {
-    get items(): ResponseItem[] {
-      items ??= reader.responseItems(0);
-      return items;
-    },
-    // Written straight from the batch: a value whose request source is already escaped is echoed as it came.
-    writeItems: (out) => reader.writeResponseRecords(out, undefined),
-    release: () => reader.release(),
-  };
+  return batchResponse(reader, undefined);
 }
 
 export async function runInsertMultiple(req: OperationRequest): Promise<OperationResponse> {
@@ -28,17 +19,29 @@ export async function runInsertMultiple(req: OperationRequest): Promise<Operatio
   if (position === undefined) readRecordNodes(req, reader);
   else readRecordsAt(req, reader, position);
   await insertRecords(req, reader);
+  return batchResponse(reader, "insertResponse");
+}
+
+/**
+ * The response of an insert (`recordName` undefined: the record's fields)
+ * or an insertMultiple (one `recordName` element per record), written
+ * straight from the batch: a value whose request source is already escaped
+ * is echoed as it came. `items` are made only when asked (tests, tools).
+ */
+function batchResponse(reader: RecordBatchReader, recordName: string | undefined): OperationResponse {
   let items: ResponseItem[] | undefined;
   return {
-    // Made only when asked (tests, tools): the gateway writes the records' XML straight from the batch.
     get items(): ResponseItem[] {
       if (items === undefined) {
-        items = new Array<ResponseItem>(reader.recordCount);
-        for (let record = 0; record < reader.recordCount; record++) items[record] = { name: "insertResponse", children: reader.responseItems(record) };
+        if (recordName === undefined) items = reader.responseItems(0);
+        else {
+          items = new Array<ResponseItem>(reader.recordCount);
+          for (let record = 0; record < reader.recordCount; record++) items[record] = { name: recordName, children: reader.responseItems(record) };
+        }
       }
       return items;
     },
-    writeItems: (out) => reader.writeResponseRecords(out, "insertResponse"),
+    writeItems: (out) => reader.writeResponseRecords(out, recordName),
     release: () => reader.release(),
   };
 }
