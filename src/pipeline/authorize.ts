@@ -50,24 +50,21 @@ function shared(decision: AuthorizationDecision, columns: ReadonlySet<string>): 
 }
 
 function rememberingAccess(access: ColumnAccess, columns: ReadonlySet<string>): ColumnAccess {
-  const readable = new Map<string, boolean>();
-  const writable = new Map<string, boolean>();
   return Object.freeze({
-    canRead(column: string): boolean {
-      let answer = readable.get(column);
-      if (answer === undefined) {
-        answer = access.canRead(column);
-        if (columns.has(column)) readable.set(column, answer);
-      }
-      return answer;
-    },
-    canWrite(column: string): boolean {
-      let answer = writable.get(column);
-      if (answer === undefined) {
-        answer = access.canWrite(column);
-        if (columns.has(column)) writable.set(column, answer);
-      }
-      return answer;
-    },
+    canRead: remembering((column) => access.canRead(column), columns),
+    canWrite: remembering((column) => access.canWrite(column), columns),
   });
+}
+
+/** `answer`, with each answer for a column of `columns` remembered (other names are asked every time, so they never grow the map). */
+function remembering(answer: (column: string) => boolean, columns: ReadonlySet<string>): (column: string) => boolean {
+  const answers = new Map<string, boolean>();
+  return (column) => {
+    let known = answers.get(column);
+    if (known === undefined) {
+      known = answer(column);
+      if (columns.has(column)) answers.set(column, known);
+    }
+    return known;
+  };
 }
