@@ -1,4 +1,6 @@
 /** Strict base64 for the values of WS-Security tokens and XML signatures (DigestValue, SignatureValue, tokens). */
+import type { Element } from "../xml/tree.js";
+import { strictText } from "../xml/navigate.js";
 
 /** Per byte: ALPHABET for the 64 bytes of the base64 alphabet (RFC 4648 §4), WHITESPACE for XML white space, 0 for every other byte (`=` included). */
 const ALPHABET = 1;
@@ -41,4 +43,11 @@ function classify(bytes: Uint8Array): "strict" | "whitespace" | "invalid" {
     if (kind !== ALPHABET) outsideAlphabet = true;
   }
   return !outsideAlphabet && length % 4 === 0 ? "strict" : "invalid";
+}
+
+/** The bytes of an element whose content is only text in strict base64, or undefined (other content, not base64, or empty). */
+export function base64Content(element: Element): Buffer | undefined {
+  const text = strictText(element);
+  const value = text === undefined ? undefined : decodeBase64Strict(text);
+  return value && value.length > 0 ? value : undefined;
 }

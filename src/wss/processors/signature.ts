@@ -11,10 +11,10 @@
  */
 import { verify, type KeyObject } from "node:crypto";
 import type { Element } from "../../xml/tree.js";
-import { attribute, childrenNamed, elementChildren, strictText } from "../../xml/navigate.js";
+import { attribute, childrenNamed, elementChildren } from "../../xml/navigate.js";
 import { NS } from "../../xml/ns.js";
 import { C14N_ALGORITHMS, canonicalize, type C14nAlgorithm } from "../c14n.js";
-import { decodeBase64Strict } from "../base64.js";
+import { base64Content } from "../base64.js";
 import {
   checkCanonicalizationAlgorithm,
   checkDigestAlgorithm,
@@ -64,7 +64,7 @@ export function readSignature(element: Element, options: SignatureReadOptions): 
   if (keyInfo && !is(keyInfo, "KeyInfo")) return invalid(`unexpected ${keyInfo.localName} in ds:Signature`);
   if (rest.length > 0) return invalid(`unexpected ${rest[0]!.localName} in ds:Signature`);
 
-  const signatureValue = base64Value(signatureValueElement);
+  const signatureValue = base64Content(signatureValueElement);
   if (!signatureValue) return invalid("ds:SignatureValue is not plain base64 text");
 
   const [c14nMethod, signatureMethod, ...references] = elementChildren(signedInfo);
@@ -161,7 +161,7 @@ function readReference(reference: Element, allowSha1: boolean): ReferenceReadRes
 
   const digestCheck = checkDigestAlgorithm(attribute(digestMethod, "Algorithm") ?? "", allowSha1);
   if (digestCheck.kind === "refused") return invalid(digestCheck.reason);
-  const digestValue = base64Value(digestValueElement);
+  const digestValue = base64Content(digestValueElement);
   if (!digestValue) return invalid("ds:DigestValue is not plain base64 text");
   if (digestValue.length !== digestCheck.algorithm.digestBytes) return invalid("ds:DigestValue has the wrong length for its algorithm");
   return { kind: "reference", reference: { id: match[1]!, transforms: chain, prefixList, digest: digestCheck.algorithm, digestValue } };
@@ -186,12 +186,6 @@ function readPrefixList(method: Element, algorithm: string): PrefixListResult {
 function readNoChildren(method: Element): PrefixListResult {
   if (elementChildren(method).length > 0) return invalid(`unexpected content in ${method.localName}`);
   return NO_PREFIXES;
-}
-
-function base64Value(element: Element): Buffer | undefined {
-  const text = strictText(element);
-  const value = text === undefined ? undefined : decodeBase64Strict(text);
-  return value && value.length > 0 ? value : undefined;
 }
 
 function is(element: Element, localName: string): boolean {

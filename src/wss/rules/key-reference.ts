@@ -17,7 +17,7 @@ import type { Element } from "../../xml/tree.js";
 import type { ConfiguredCertificate } from "../../config/types.js";
 import { attribute, childrenNamed, elementChildren, strictText } from "../../xml/navigate.js";
 import { NS, WSS_TYPES } from "../../xml/ns.js";
-import { decodeBase64Strict } from "../base64.js";
+import { base64Content } from "../base64.js";
 import { certificateDer, readBinarySecurityToken } from "../processors/binary-security-token.js";
 import type { SecurityHeader } from "../security-header.js";
 import { issuerNameMatches } from "./issuer-name.js";
@@ -125,9 +125,8 @@ function readDirectReference(
 function readKeyIdentifier(keyIdentifier: Element): KeyReference {
   const encodingType = attribute(keyIdentifier, "EncodingType");
   if (encodingType !== undefined && encodingType !== WSS_TYPES.base64Binary) return unsupported("KeyIdentifier EncodingType is not Base64Binary");
-  const text = strictText(keyIdentifier);
-  const value = text === undefined ? undefined : decodeBase64Strict(text);
-  if (!value || value.length === 0) return unreadable("KeyIdentifier is not base64 text");
+  const value = base64Content(keyIdentifier);
+  if (!value) return unreadable("KeyIdentifier is not base64 text");
   switch (attribute(keyIdentifier, "ValueType")) {
     case WSS_TYPES.x509SubjectKeyIdentifier:
       return { kind: "identified", style: "KeyIdentifier X509SubjectKeyIdentifier", identifiers: [{ kind: "subject-key-identifier", value }] };
@@ -150,7 +149,7 @@ function readX509Data(x509Data: Element, style: string, known: ReadonlyMap<strin
       if (!der) return unreadable("ds:X509Certificate is not base64 text");
       identifiers.push({ kind: "certificate-bytes", der });
     } else if (is(child, NS.ds, "X509SKI")) {
-      const value = decodeBase64Text(child);
+      const value = base64Content(child);
       if (!value) return unreadable("ds:X509SKI is not base64 text");
       identifiers.push({ kind: "subject-key-identifier", value });
     } else if (is(child, NS.ds, "X509IssuerSerial")) {
@@ -191,12 +190,6 @@ function readIssuerSerial(issuerSerial: Element): (CertificateIdentifier & { kin
 
 function isEmptyIssuerSerial(issuerSerial: Element): boolean {
   return elementChildren(issuerSerial).every((child) => (strictText(child) ?? "x").trim() === "");
-}
-
-function decodeBase64Text(element: Element): Buffer | undefined {
-  const text = strictText(element);
-  const value = text === undefined ? undefined : decodeBase64Strict(text);
-  return value && value.length > 0 ? value : undefined;
 }
 
 function is(element: Element, namespace: string, localName: string): boolean {
