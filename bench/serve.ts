@@ -26,8 +26,9 @@ export function servedCode(): string {
   return existsSync(`${ROOT}dist/cli/main.js`) ? "dist/ (compiled; must be current: npm run build)" : "src/ through tsx (no dist/)";
 }
 
-export async function serveGateway(args: readonly string[], options: { readonly cpu?: string; readonly workers?: number; readonly nodeArgs?: readonly string[] } = {}): Promise<ServedGateway> {
-  const node = [process.execPath, ...(options.nodeArgs ?? []), BIN, "serve", "--host", "127.0.0.1", "--port", "0", ...args];
+export async function serveGateway(args: readonly string[], options: { readonly cpu?: string; readonly workers?: number; readonly nodeArgs?: readonly string[]; readonly root?: string } = {}): Promise<ServedGateway> {
+  const bin = options.root === undefined ? BIN : `${options.root}/bin/wss-gateway.js`; // another build's tree (A/B benches)
+  const node = [process.execPath, ...(options.nodeArgs ?? []), bin, "serve", "--host", "127.0.0.1", "--port", "0", ...args];
   const [command, ...rest] = options.cpu === undefined ? node : ["taskset", "-c", options.cpu, ...node];
   const child = spawn(command!, rest, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LOG_LEVEL: "info" } });
   const readyMessage = (options.workers ?? 1) > 1 ? "wss-gateway workers listening" : "wss-gateway listening";
