@@ -15,15 +15,24 @@
  * the database (`nBackfill`, offset 96). A PASSIVE checkpoint never blocks
  * a writer or a reader; SQLite itself decides what may be copied.
  *
+ * The store's thread reads that header itself after each write commit (one
+ * `pread` of 100 bytes, ~1–2 µs) and wakes the worker only when a checkpoint
+ * is due: a message to the worker and its answer after every commit cost the
+ * process ~60 µs of the worker's CPU and more on the event loop per 6 KB
+ * request (docs/performance.md, "Seventh session").
+ *
  * If the worker fails, the store turns SQLite's own automatic checkpoint
  * back on (`onFailure`), so the WAL never grows without bound.
  */
+import { closeSync, openSync, readSync } from "node:fs";
 import { createRequire } from "node:module";
 import { endianness } from "node:os";
 import { Worker } from "node:worker_threads";
 
 /** SQLite's default `wal_autocheckpoint`: frames in the WAL that call for a checkpoint. */
 export const CHECKPOINT_FRAMES = 1000;
+/** The WAL-index header is in the machine's byte order. */
+const BIG_ENDIAN = endianness() === "BE";
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -58,6 +67,9 @@ export class WalCheckpointer {
   private again = false;
   /** Looks the worker answered (tests). */
   looks = 0;
+  /** The `-shm` file, opened at the first look; and the WAL-index header's first 100 bytes. */
+  private shm: number | undefined;
+  private readonly header = Buffer.alloc(100);
 
   constructor(
     private readonly path: string,
@@ -65,15 +77,28 @@ export class WalCheckpointer {
     private readonly onFailure: () => void,
   ) {}
 
-  /** Call after a write committed: the worker looks at the WAL (one look at a time) and checkpoints it when it holds `CHECKPOINT_FRAMES`. */
+  /** Call after a write committed: when the WAL holds `CHECKPOINT_FRAMES` not yet in the database, the worker checkpoints it (one at a time). */
   nudge(): void {
     if (this.failed) return;
     if (this.busy) {
       this.again = true;
       return;
     }
+    if (!this.due()) return;
     this.busy = true;
     this.start().postMessage("check");
+  }
+
+  /** Whether the WAL-index header says a checkpoint is due (`mxFrame` − `nBackfill`); true when it cannot be read (the worker then looks itself). */
+  private due(): boolean {
+    try {
+      this.shm ??= openSync(`${this.path}-shm`, "r");
+      if (readSync(this.shm, this.header, 0, 100, 0) < 100) return true;
+    } catch {
+      return true;
+    }
+    const word = (offset: number) => (BIG_ENDIAN ? this.header.readUInt32BE(offset) : this.header.readUInt32LE(offset));
+    return word(16) - word(96) >= CHECKPOINT_FRAMES;
   }
 
   /** Closes the worker's connection (before the store closes its own, which then checkpoints and removes the WAL). */
@@ -81,6 +106,8 @@ export class WalCheckpointer {
     const worker = this.worker;
     this.worker = undefined;
     this.failed = true;
+    if (this.shm !== undefined) closeSync(this.shm);
+    this.shm = undefined;
     if (worker === undefined) return;
     await new Promise<void>((resolve) => {
       worker.once("exit", () => resolve());
@@ -93,7 +120,7 @@ export class WalCheckpointer {
     if (this.worker !== undefined) return this.worker;
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver: createRequire(import.meta.url).resolve("better-sqlite3"), path: this.path, frames: CHECKPOINT_FRAMES, bigEndian: endianness() === "BE" },
+      workerData: { driver: createRequire(import.meta.url).resolve("better-sqlite3"), path: this.path, frames: CHECKPOINT_FRAMES, bigEndian: BIG_ENDIAN },
     });
     worker.unref();
     worker.on("message", () => {

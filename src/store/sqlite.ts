@@ -183,6 +183,11 @@ export class SqliteStore implements Store {
     return Number(this.db.pragma("wal_autocheckpoint", { simple: true }));
   }
 
+  /** How many looks at the WAL the checkpointer's worker has answered (tests: it is woken only when a checkpoint is due). */
+  checkpointerLooks(): number {
+    return this.checkpointer?.looks ?? 0;
+  }
+
   async transaction<T>(fn: (tx: StoreTransaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const readOnly = options.readOnly === true;
     const outcome = await this.mutex.runExclusive(async () => {

@@ -213,6 +213,29 @@ describe("durability: synchronous=full kept by the store's own WAL sync, off the
     assert.equal(countInFile(path), 4);
   });
 
+  test("a commit that leaves the WAL under 1,000 frames wakes no thread: the checkpointer's worker is asked nothing", async () => {
+    const path = freshPath();
+    const store = await openStore(`sqlite:${path}`);
+    assert.ok(store instanceof SqliteStore);
+    try {
+      await store.ensureTables([INCIDENT]);
+      for (let n = 0; n < 100; n++) await store.transaction((tx) => tx.insert(INCIDENT, record(n)));
+      assert.equal(store.checkpointerLooks(), 0, "the worker was woken below the threshold");
+      const long = "x".repeat(3_000); // about one page per row
+      await store.transaction(async (tx) => {
+        for (let n = 0; n < 1_100; n++) await tx.insert(INCIDENT, new Map([...record(1_000 + n), ["short_description", long]]));
+      });
+      const deadline = Date.now() + 10_000;
+      while (store.checkpointerLooks() === 0) {
+        if (Date.now() > deadline) throw new Error("the worker was never asked to checkpoint the WAL past 1,000 frames");
+        await delay(10);
+      }
+    } finally {
+      await store.close();
+    }
+    assert.equal(countInFile(path), 1_200);
+  });
+
   test("SQLite's checkpoint runs on a second connection in a worker thread, not in the store's COMMIT: the WAL past 1,000 frames is copied into the database file", async () => {
     const path = freshPath();
     const store = await openStore(`sqlite:${path}`);
