@@ -1,7 +1,8 @@
 /**
  * SQL text for the store's query model, shared by every SQL dialect. Values
- * only ever travel as bound parameters; identifiers (validated by the
- * configuration as safe names) are quoted anyway.
+ * only ever travel as bound parameters (but a SELECT's row limit: see
+ * `limitLiteral`); identifiers (validated by the configuration as safe
+ * names) are quoted anyway.
  */
 import type { ColumnDef, ColumnType, TableDef } from "../config/types.js";
 import {
@@ -134,12 +135,26 @@ export function selectSql(table: TableDef, query: SelectQuery, dialect: SqlDiale
     const column = quoteIdentifier(requireColumn(table, term.column).name);
     return term.direction === "asc" ? `${column} ASC NULLS FIRST` : `${column} DESC NULLS LAST`;
   });
-  const limit = params.add("integer", query.limit);
   const offset = params.add("integer", query.offset);
   return {
-    text: `SELECT ${selectList(table)} FROM ${quoteIdentifier(table.name)} WHERE ${where} ORDER BY ${orderBy.join(", ")} LIMIT ${limit} OFFSET ${offset}`,
+    text: `SELECT ${selectList(table)} FROM ${quoteIdentifier(table.name)} WHERE ${where} ORDER BY ${orderBy.join(", ")} LIMIT ${limitLiteral(query.limit)} OFFSET ${offset}`,
     params: params.values,
   };
+}
+
+/**
+ * A SELECT's row limit, written into the SQL text as a decimal literal, not
+ * bound: SQLite's query planner reads the value of a bound LIMIT, so a
+ * statement with `LIMIT ?` is compiled again at every execution (3.53 with
+ * STAT4, as built by better-sqlite3: 13-14 µs per single-row read by key
+ * against 6.5-7 µs with a literal; a bound OFFSET is not affected). Only a
+ * safe non-negative integer is written; anything else is refused. Each
+ * distinct limit is one more statement text for the store's bounded
+ * statement cache.
+ */
+export function limitLiteral(limit: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new Error(`row limit ${String(limit)} is not a non-negative integer`);
+  return String(limit);
 }
 
 export function countSql(table: TableDef, filter: Filter, dialect: SqlDialect): SqlStatement {

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { openStore } from "../../src/store/open.js";
-import { SqliteStore } from "../../src/store/sqlite.js";
+import { selectSql } from "../../src/store/sql.js";
+import { SqliteStore, sqliteDialect } from "../../src/store/sqlite.js";
 import type { Row, Store, StoreTransaction } from "../../src/store/types.js";
 import { INCIDENT, tableDef } from "../helpers/table-fixture.js";
 import { batchSysId, incidentBatch } from "../helpers/record-batch.js";
@@ -443,6 +444,29 @@ describe("query model on SQLite", () => {
       groups.map((group) => [group.group.get("active"), ...group.values]),
       [[null, 1, null], [false, 1, 2], [true, 1, 1]],
     );
+  });
+
+  test("a SELECT's row limit is an integer literal of the SQL text, never a bound LIMIT (SQLite compiles a statement with a bound LIMIT again at every run); the offset stays bound", async () => {
+    const query = { filter: { kind: "compare", column: "sys_id", op: "=", value: sysId(1) }, orderBy: [], offset: 0, limit: 1 } as const;
+    const statement = selectSql(INCIDENT, query, sqliteDialect);
+    assert.match(statement.text, / LIMIT 1 OFFSET \?$/);
+    assert.deepEqual(statement.params, [sysId(1), 0], "the key and the offset are bound; the limit is not");
+    assert.equal(selectSql(INCIDENT, { ...query, filter: { ...query.filter, value: sysId(2) } }, sqliteDialect).text, statement.text, "another key: the same statement");
+    const window = await store.transaction((tx) =>
+      tx.select(INCIDENT, { filter: { kind: "all" }, orderBy: [{ column: "number", direction: "asc" }], offset: 1, limit: 2 }),
+    );
+    assert.deepEqual(window.map((row) => row.get("number")), ["B", "C"]);
+    const none = await store.transaction((tx) => tx.select(INCIDENT, { filter: { kind: "all" }, orderBy: [], offset: 0, limit: 0 }));
+    assert.deepEqual(none, []);
+  });
+
+  test("a row limit that is not a non-negative safe integer never reaches SQL", async () => {
+    for (const limit of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+      await assert.rejects(
+        store.transaction((tx) => tx.select(INCIDENT, { filter: { kind: "all" }, orderBy: [], offset: 0, limit })),
+        { message: `row limit ${String(limit)} is not a non-negative integer` },
+      );
+    }
   });
 
   test("a column name the table lacks never reaches SQL", async () => {
