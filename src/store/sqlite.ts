@@ -202,9 +202,11 @@ export class SqliteStore implements Store {
       try {
         const result = await fn(tx);
         tx.end();
+        // A write waits for its own commit to be on disk; a read for every commit it may have seen, looked up inside
+        // its own read transaction (it saw exactly that snapshot; after COMMIT the look would take the WAL's read lock again).
+        const seen = this.walSync !== undefined && readOnly ? this.readCommit() : 0;
         this.control.commit.run();
-        // A write waits for its own commit to be on disk; a read for every commit it may have seen.
-        const commit = this.walSync === undefined ? 0 : readOnly ? this.readCommit() : this.walSync.noteCommit();
+        const commit = this.walSync === undefined ? 0 : readOnly ? seen : this.walSync.noteCommit();
         if (!readOnly) this.checkpointer?.nudge();
         return { result, commit };
       } catch (error) {
@@ -260,7 +262,10 @@ export class SqliteStore implements Store {
    * The commit a read waits for: the last one of this connection, or a new
    * number when another connection (a worker process) committed since the
    * last look, since the read may have seen that commit and only a sync
-   * started after it covers its frames (fdatasync is per file).
+   * started after it covers its frames (fdatasync is per file). Called inside
+   * the read transaction: `data_version` then tells whether its snapshot holds
+   * another connection's commit, and costs no WAL read lock of its own (two
+   * `fcntl` calls and ~3-4 µs when called after COMMIT, in a transaction of its own).
    */
   private readCommit(): number {
     const version = this.dataVersion.get();

@@ -147,6 +147,38 @@ describe("durability: synchronous=full kept by the store's own WAL sync, off the
     }
   });
 
+  test("a read waits for the other process's commits its snapshot holds, not for one made after its snapshot was taken (data_version is read inside the read transaction)", async () => {
+    const { store: reader, sync: readerSync, path } = await openHeld();
+    const other = new Database(path);
+    other.pragma("synchronous = NORMAL"); // another process's connection; its commits are not synced by this store
+    const insertOther = other.prepare("INSERT INTO incident (sys_id, number) VALUES (?, ?)");
+    try {
+      const read = tracked(
+        reader.transaction(
+          async (tx) => {
+            const before = await tx.count(INCIDENT, { kind: "all" }); // the snapshot is taken here
+            insertOther.run(record(1).get("sys_id"), "INC1"); // committed by the other connection after it
+            return before;
+          },
+          { readOnly: true },
+        ),
+      );
+      await settle();
+      assert.equal(readerSync.waiting, 0, "the read saw no commit of the other process: nothing to sync");
+      assert.equal(read.done(), true);
+      assert.equal(await read.promise, 0);
+      const next = tracked(reader.transaction((tx) => tx.count(INCIDENT, { kind: "all" }), { readOnly: true }));
+      await settle();
+      assert.equal(readerSync.waiting, 1, "the next read's snapshot holds that commit: it waits for a sync of its own");
+      assert.equal(next.done(), false);
+      readerSync.release();
+      assert.equal(await next.promise, 1);
+    } finally {
+      other.close();
+      await closeHeld(reader, readerSync);
+    }
+  });
+
   test("a failed WAL sync → 'store unavailable' (503) for the write it covered and for the commits waiting behind it; no later sync is trusted; the store refuses every request and ping until restarted", async () => {
     const { store, sync, path } = await openHeld();
     try {
