@@ -12,7 +12,7 @@ import { clientFault, SoapFault } from "../soap/faults.js";
 import { isSystemColumn, tableColumns, type RecordBatch, type StoredValue } from "../store/types.js";
 import type { Element, TreeDocument } from "../xml/tree.js";
 import { tableNamespace } from "../xml/ns.js";
-import { canonicalTextAt, findAtom, localNameAt, nameIndexAt, NONE, sourceAt, treePosition } from "../xml/tree-records.js";
+import { canonicalTextAt, findAtom, localNameAt, nameIndexAt, NONE, sourceAt, sourceBytesAt, treePosition } from "../xml/tree-records.js";
 import type { ColumnAccess } from "./access.js";
 import { unknownField } from "./query-request.js";
 import { readableColumns } from "./records.js";
@@ -38,6 +38,9 @@ const REFUSED = 2;
 const POOL_MIN_VALUES = 1024;
 const POOL_MAX_VALUES = 1 << 20;
 /** The arrays of a released batch, cleared, for the next large one (one at a time: the largest). */
+/** A canonical value at least this long, in an all-ASCII request, is echoed as the request's bytes (`ResponseWriter.bytes`); a shorter one is cheaper as text. */
+const ECHO_BYTES_FROM = 4096;
+
 let pooled: { values: StoredValue[]; given: Uint8Array; canonicalText: Int32Array } | undefined;
 
 export class RecordBatchReader {
@@ -327,7 +330,12 @@ export class RecordBatchReader {
         if (!column.system && given[at] !== 1) continue;
         const text = canonicalText[at]!;
         if (text !== 0 && treeDocument !== undefined) {
-          out.markup(column.open + sourceAt(treeDocument, text) + column.close);
+          const bytes = sourceBytesAt(treeDocument, text);
+          if (bytes !== undefined && bytes.length >= ECHO_BYTES_FROM) {
+            out.markup(column.open);
+            out.bytes(bytes);
+            out.markup(column.close);
+          } else out.markup(column.open + sourceAt(treeDocument, text) + column.close);
           continue;
         }
         const value = values[at]!;

@@ -13,8 +13,8 @@
 export class ResponseWriter {
   /** Characters gathered before they are encoded. */
   private static readonly FLUSH_CHARS = 16 * 1024;
-  private readonly chunks: Buffer[] = [];
-  private bytes = 0;
+  private readonly chunks: Uint8Array[] = [];
+  private length = 0;
   private pending = "";
 
   /** Appends `text` as markup, unescaped (tags, the envelope's fixed parts). */
@@ -29,10 +29,25 @@ export class ResponseWriter {
     if (this.pending.length >= ResponseWriter.FLUSH_CHARS) this.flush();
   }
 
+  /**
+   * Appends `utf8`, bytes already in their final (escaped, UTF-8) form: kept
+   * as they are, a view, until `finish` copies them once into the response.
+   * For a long value echoed from the request's own bytes, this skips making
+   * it a string and encoding it again: a 1 MB value's string lives in V8's
+   * large-object space, fresh memory each time, and encoding it took
+   * ~7 ms here (docs/performance.md, "Seventh session").
+   */
+  bytes(utf8: Uint8Array): void {
+    this.flush();
+    this.chunks.push(utf8);
+    this.length += utf8.length;
+  }
+
   /** The bytes of everything appended. Ends the writer. */
   finish(): Buffer {
     this.flush();
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
+    const only = this.chunks[0]!;
+    return this.chunks.length === 1 && Buffer.isBuffer(only) ? only : Buffer.concat(this.chunks, this.length);
   }
 
   private flush(): void {
@@ -40,7 +55,7 @@ export class ResponseWriter {
     const chunk = Buffer.from(this.pending, "utf8");
     this.pending = "";
     this.chunks.push(chunk);
-    this.bytes += chunk.length;
+    this.length += chunk.length;
   }
 }
 

@@ -147,3 +147,13 @@ export function canonicalTextAt(document: TreeDocument, index: number): number {
 export function sourceAt(document: TreeDocument, index: number): string {
   return document.text.slice(document.get(index, F_START), document.get(index, F_END));
 }
+
+/**
+ * `sourceAt` as the request's own bytes, when the request was all ASCII
+ * (`asciiSource`: one byte per character, so the text's offsets are byte
+ * offsets, and the bytes are that text's UTF-8): a view, no copy. Else
+ * undefined.
+ */
+export function sourceBytesAt(document: TreeDocument, index: number): Uint8Array | undefined {
+  return document.asciiSource?.subarray(document.get(index, F_START), document.get(index, F_END));
+}

@@ -13,6 +13,7 @@ import fc from "fast-check";
 import type { ColumnAccess, OperationResponse, ResponseItem } from "../../src/operations/index.js";
 import { ALLOW_ALL_COLUMNS, runOperation } from "../../src/operations/index.js";
 import { encodeOperationResponse, encodeResponse } from "../../src/soap/response.js";
+import { ResponseWriter } from "../../src/soap/response-writer.js";
 import { xmlParser } from "../../src/xml/parse.js";
 import { flat, INCIDENT, openTestStore, tableDef, type TestStore } from "../helpers/table-fixture.js";
 
@@ -168,6 +169,32 @@ describe("insert and insertMultiple echo a value whose request source is already
       assert.ok(canonical > 50, `${canonical} generated values were canonical in their source`);
     });
   }
+
+  test("a long value of an all-ASCII request is echoed from the request's own bytes (no string made, no encoding), for insert and insertMultiple; a non-ASCII request's as text; the same bytes", async () => {
+    const long = "lorem &amp; ipsum &lt;b&gt; dolor ".repeat(400); // 13,600 characters, canonical, ASCII
+    const calls: number[] = [];
+    const original = ResponseWriter.prototype.bytes;
+    ResponseWriter.prototype.bytes = function (this: ResponseWriter, utf8: Uint8Array) {
+      calls.push(utf8.length);
+      original.call(this, utf8);
+    };
+    try {
+      for (const [operation, inner, asciiEchoes] of [
+        ["insert", `<short_description>${long}</short_description><number>N1</number>`, [long.length]],
+        ["insertMultiple", `<record><short_description>${long}</short_description></record><record><short_description>${long}x</short_description><number>N2</number></record>`, [long.length, long.length + 1]],
+        ["insert", `<short_description>${long}</short_description><number>é</number>`, []],
+      ] as const) {
+        calls.length = 0;
+        const response = await runOperation({ table: WIDE, operation, element: treeOperation(`<${operation}>${inner}</${operation}>`), sessionUser: "partner.soap", store: wide.store, access: ALLOW_ALL_COLUMNS, clock: wide.clock });
+        const bytes = encodeResponse("1.1", WIDE.name, operation, response);
+        assert.deepEqual(calls, asciiEchoes, `${operation}: values echoed from the request's bytes`);
+        assert.ok(bytes.equals(expectedBytes("1.1", operation, response.items)), operation);
+        assert.ok(bytes.includes(Buffer.from(`<short_description>${long}</short_description>`)));
+      }
+    } finally {
+      ResponseWriter.prototype.bytes = original;
+    }
+  });
 
   test("a value read with @xmldom (any other DOM) is escaped anew: the same bytes", async () => {
     const xml = "<insert><short_description>a &amp; b &lt;c&gt;</short_description><number>N2</number></insert>";
