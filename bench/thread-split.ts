@@ -10,9 +10,10 @@
  * started with the process), libuv's thread pool (the WAL's fdatasync, the
  * audit log's writes to stdout; `UV_THREADPOOL_SIZE` threads started
  * together at its first use), worker threads started after it (SQLite's
- * checkpointer), other threads (Node's own, idle). With `--a DIR` a second gateway runs from that
+ * checkpointer); Node's own threads (idle) count with V8's. With `--a DIR` a second gateway runs from that
  * source tree (an export of main, built or not) and the rounds alternate
- * A, B, A, B… per shape: an A/B of the whole process's CPU. Prints µs per
+ * A, B, A, B… per shape: an A/B of the whole process's CPU; `--a-node-args`
+ * gives build A other Node options (A is this tree when `--a` is not given). Prints µs per
  * request, medians of the rounds. Not a test.
  *
  *   flock /tmp/bench.lock node --import tsx bench/thread-split.ts --shapes element,text --size 6k --requests 1500 --rounds 4 [--a /tmp/base]
@@ -42,13 +43,14 @@ const { values } = parseArgs({
     "client-cpu": { type: "string", default: "0" },
     "store-sync": { type: "string", default: "full" },
     "node-args": { type: "string", default: "" },
+    "a-node-args": { type: "string" },
   },
 });
 
 const ticks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 const AUTHORIZATION = `Basic ${Buffer.from(`${BENCH_USER.name}:${BENCH_USER.password}`).toString("base64")}`;
 const UV_POOL = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
-const GROUPS = ["event loop", "V8 platform (GC)", "libuv pool", "worker threads", "other threads"] as const;
+const GROUPS = ["event loop", "V8 platform (GC)", "libuv pool", "worker threads", "unclassified"] as const;
 
 /** CPU µs (user + system) per thread group of process `pid` so far, split user / system. */
 function groups(pid: number): Map<string, number> {
@@ -64,21 +66,17 @@ function groups(pid: number): Map<string, number> {
     rows.push({ tid: Number(tid), start: Number(fields[19]), user: (Number(fields[11]) * 1e6) / ticks, system: (Number(fields[12]) * 1e6) / ticks });
   }
   rows.sort((x, y) => x.start - y.start || x.tid - y.tid);
-  // Threads started in the same clock tick were started together: the first such cluster after the
-  // event loop is V8's platform; the first later one of UV_POOL threads is libuv's pool; later threads are worker threads.
+  // libuv starts its pool's UV_POOL threads at once (within a clock tick): the last UV_POOL threads
+  // started within one tick are the pool; worker threads start one at a time after it; the threads
+  // before it are V8's platform and Node's own.
   const others = rows.filter((row) => row.tid !== pid);
-  const clusters: (typeof rows)[] = [];
-  for (const row of others) {
-    const last = clusters[clusters.length - 1];
-    if (last !== undefined && last[0]!.start === row.start) last.push(row);
-    else clusters.push([row]);
+  let pool = -1;
+  for (let index = others.length - UV_POOL; index >= 0 && pool === -1; index--) {
+    if (others[index + UV_POOL - 1]!.start - others[index]!.start <= 1) pool = index;
   }
   const label = new Map<number, string>([[pid, GROUPS[0]]]);
-  const pool = clusters.findIndex((cluster, index) => index > 0 && cluster.length === UV_POOL);
-  clusters.forEach((cluster, index) => {
-    const group = index === 0 ? GROUPS[1] : index === pool ? GROUPS[2] : pool !== -1 && index > pool ? GROUPS[3] : GROUPS[4];
-    for (const row of cluster) label.set(row.tid, group);
-  });
+  others.forEach((row, index) => label.set(row.tid, pool === -1 ? GROUPS[4] : index < pool ? GROUPS[1] : index < pool + UV_POOL ? GROUPS[2] : GROUPS[3]));
+  if (process.env.THREAD_SPLIT_DEBUG) console.error(others.map((row) => row.start).join(" "), `pool=${pool}`);
   const out = new Map<string, number>();
   for (const row of rows) {
     const group = label.get(row.tid)!;
@@ -100,13 +98,18 @@ const dataDir = mkdtempSync(join(tmpdir(), "wss-gateway-threads-"));
 const shapes = values.shapes!.split(",") as EnvelopeShape[];
 const requests = Number(values.requests);
 const nodeArgs = values["node-args"]!.split(" ").filter((arg) => arg !== "");
-const builds: { name: string; root: string | undefined }[] = values.a === undefined ? [{ name: "B", root: undefined }] : [{ name: "A", root: resolve(values.a) }, { name: "B", root: undefined }];
+const split = (args: string) => args.split(" ").filter((arg) => arg !== "");
+const aNodeArgs = values["a-node-args"] === undefined ? nodeArgs : split(values["a-node-args"]);
+const builds: { name: string; root: string | undefined; nodeArgs: string[] }[] = [
+  ...(values.a === undefined && values["a-node-args"] === undefined ? [] : [{ name: "A", root: values.a === undefined ? undefined : resolve(values.a), nodeArgs: aNodeArgs }]),
+  { name: "B", root: undefined, nodeArgs },
+];
 const gateways: ServedGateway[] = [];
 try {
   for (const build of builds) {
-    gateways.push(await serveGateway(["--config", configDir, "--store", `sqlite:${join(dataDir, `${build.name}.db`)}?synchronous=${values["store-sync"]}`, "--replay-cache", "memory"], { cpu: values["gateway-cpu"], nodeArgs, root: build.root }));
+    gateways.push(await serveGateway(["--config", configDir, "--store", `sqlite:${join(dataDir, `${build.name}.db`)}?synchronous=${values["store-sync"]}`, "--replay-cache", "memory"], { cpu: values["gateway-cpu"], nodeArgs: build.nodeArgs, root: build.root }));
   }
-  console.log(`builds: ${builds.map((build) => `${build.name} = ${build.root ?? "this tree"}`).join(", ")}; gateway CPU ${values["gateway-cpu"]}; ${requests} requests per round, ${values.connections} connections, synchronous=${values["store-sync"]}`);
+  console.log(`builds: ${builds.map((build) => `${build.name} = ${build.root ?? "this tree"}${build.nodeArgs.length === 0 ? "" : ` (node ${build.nodeArgs.join(" ")})`}`).join(", ")}; gateway CPU ${values["gateway-cpu"]}; ${requests} requests per round, ${values.connections} connections, synchronous=${values["store-sync"]}`);
   const send = async (gateway: ServedGateway, copy: () => string, count: number) => {
     const bodies = Array.from({ length: count }, () => Buffer.from(copy(), "utf8"));
     const agent = new Agent({ keepAlive: true, maxSockets: Number(values.connections) });
@@ -122,7 +125,7 @@ try {
     const template = makeShapedEnvelope(keys, shape, `${shape} ${values.size}`, parseSize(values.size!));
     const copy = restamper(keys, template);
     const runs = builds.map(() => ({ rounds: [] as Map<string, number>[], wallMs: [] as number[] }));
-    for (const gateway of gateways) await send(gateway, copy, Math.min(requests, 500)); // warm-up
+    for (const gateway of gateways) await send(gateway, copy, requests); // warm-up (a round: the JIT settles)
     for (let round = 0; round < Number(values.rounds); round++) {
       const order = builds.map((_build, index) => index);
       if (round % 2 === 1) order.reverse();
