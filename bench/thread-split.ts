@@ -109,7 +109,7 @@ try {
   for (const build of builds) {
     gateways.push(await serveGateway(["--config", configDir, "--store", `sqlite:${join(dataDir, `${build.name}.db`)}?synchronous=${values["store-sync"]}`, "--replay-cache", "memory"], { cpu: values["gateway-cpu"], nodeArgs: build.nodeArgs, root: build.root }));
   }
-  console.log(`builds: ${builds.map((build) => `${build.name} = ${build.root ?? "this tree"}${build.nodeArgs.length === 0 ? "" : ` (node ${build.nodeArgs.join(" ")})`}`).join(", ")}; gateway CPU ${values["gateway-cpu"]}; ${requests} requests per round, ${values.connections} connections, synchronous=${values["store-sync"]}`);
+  console.log(`builds: ${builds.map((build, index) => `${build.name} = ${build.root ?? "this tree"} (pid ${gateways[index]!.pid})${build.nodeArgs.length === 0 ? "" : ` (node ${build.nodeArgs.join(" ")})`}`).join(", ")}; gateway CPU ${values["gateway-cpu"]}; ${requests} requests per round, ${values.connections} connections, synchronous=${values["store-sync"]}`);
   const send = async (gateway: ServedGateway, copy: () => string, count: number) => {
     const bodies = Array.from({ length: count }, () => Buffer.from(copy(), "utf8"));
     const agent = new Agent({ keepAlive: true, maxSockets: Number(values.connections) });
