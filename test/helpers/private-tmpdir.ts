@@ -9,12 +9,14 @@
  * `os.tmpdir()`; without this, every run of the suite left thousands of such
  * directories in /tmp.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 if (!process.execArgv.includes("--test")) {
   const directory = mkdtempSync(join(tmpdir(), "wss-test-"));
+  // Others may pass through but not list it: a PostgreSQL a test starts runs as the postgres user in a directory below.
+  chmodSync(directory, 0o711);
   process.env.TMPDIR = directory;
   process.once("exit", () => {
     try {
