@@ -13,7 +13,8 @@
  * checkpointer); Node's own threads (idle) count with V8's. With `--a DIR` a second gateway runs from that
  * source tree (an export of main, built or not) and the rounds alternate
  * A, B, A, B… per shape: an A/B of the whole process's CPU; `--a-node-args`
- * gives build A other Node options (A is this tree when `--a` is not given). Prints µs per
+ * gives build A other Node options, `--a-store-sync` another SQLite
+ * `synchronous` (A is this tree when `--a` is not given). Prints µs per
  * request, medians of the rounds. Not a test.
  *
  *   flock /tmp/bench.lock node --import tsx bench/thread-split.ts --shapes element,text --size 6k --requests 1500 --rounds 4 [--a /tmp/base]
@@ -44,6 +45,7 @@ const { values } = parseArgs({
     "store-sync": { type: "string", default: "full" },
     "node-args": { type: "string", default: "" },
     "a-node-args": { type: "string" },
+    "a-store-sync": { type: "string" },
   },
 });
 
@@ -100,16 +102,18 @@ const requests = Number(values.requests);
 const nodeArgs = values["node-args"]!.split(" ").filter((arg) => arg !== "");
 const split = (args: string) => args.split(" ").filter((arg) => arg !== "");
 const aNodeArgs = values["a-node-args"] === undefined ? nodeArgs : split(values["a-node-args"]);
-const builds: { name: string; root: string | undefined; nodeArgs: string[] }[] = [
-  ...(values.a === undefined && values["a-node-args"] === undefined ? [] : [{ name: "A", root: values.a === undefined ? undefined : resolve(values.a), nodeArgs: aNodeArgs }]),
-  { name: "B", root: undefined, nodeArgs },
+const builds: { name: string; root: string | undefined; nodeArgs: string[]; sync: string }[] = [
+  ...(values.a === undefined && values["a-node-args"] === undefined && values["a-store-sync"] === undefined
+    ? []
+    : [{ name: "A", root: values.a === undefined ? undefined : resolve(values.a), nodeArgs: aNodeArgs, sync: values["a-store-sync"] ?? values["store-sync"]! }]),
+  { name: "B", root: undefined, nodeArgs, sync: values["store-sync"]! },
 ];
 const gateways: ServedGateway[] = [];
 try {
   for (const build of builds) {
-    gateways.push(await serveGateway(["--config", configDir, "--store", `sqlite:${join(dataDir, `${build.name}.db`)}?synchronous=${values["store-sync"]}`, "--replay-cache", "memory"], { cpu: values["gateway-cpu"], nodeArgs: build.nodeArgs, root: build.root }));
+    gateways.push(await serveGateway(["--config", configDir, "--store", `sqlite:${join(dataDir, `${build.name}.db`)}?synchronous=${build.sync}`, "--replay-cache", "memory"], { cpu: values["gateway-cpu"], nodeArgs: build.nodeArgs, root: build.root }));
   }
-  console.log(`builds: ${builds.map((build, index) => `${build.name} = ${build.root ?? "this tree"} (pid ${gateways[index]!.pid})${build.nodeArgs.length === 0 ? "" : ` (node ${build.nodeArgs.join(" ")})`}`).join(", ")}; gateway CPU ${values["gateway-cpu"]}; ${requests} requests per round, ${values.connections} connections, synchronous=${values["store-sync"]}`);
+  console.log(`builds: ${builds.map((build, index) => `${build.name} = ${build.root ?? "this tree"} (pid ${gateways[index]!.pid}, synchronous=${build.sync})${build.nodeArgs.length === 0 ? "" : ` (node ${build.nodeArgs.join(" ")})`}`).join(", ")}; gateway CPU ${values["gateway-cpu"]}; ${requests} requests per round, ${values.connections} connections`);
   const send = async (gateway: ServedGateway, copy: () => string, count: number) => {
     const bodies = Array.from({ length: count }, () => Buffer.from(copy(), "utf8"));
     const agent = new Agent({ keepAlive: true, maxSockets: Number(values.connections) });
