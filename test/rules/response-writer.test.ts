@@ -134,7 +134,7 @@ describe("insert and insertMultiple echo a value whose request source is already
   const source = fc.array(fc.oneof({ arbitrary: canonicalPiece.map((text) => ({ text, canonical: true })), weight: 12 }, { arbitrary: otherPiece.map((text) => ({ text, canonical: false })), weight: 1 }), { maxLength: 12 }).map((pieces) => ({
     text: pieces.map((piece) => piece.text).join(""),
     canonical: pieces.length > 0 && pieces.every((piece) => piece.canonical),
-  }));
+  })).filter((generated) => !generated.text.includes("]]>")); // "]", "]" and ">" side by side are not well-formed XML
   const shortText = fc.constantFrom("N1", "a&amp;b", "&lt;x&gt;", "a&#13;b", "q>r", "");
 
   function treeOperation(xml: string): import("../../src/xml/tree.js").Element {
