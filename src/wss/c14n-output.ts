@@ -100,7 +100,7 @@ export class ChunkedWriter {
     this.flush();
     const document = element.ownerDocument;
     if (document.asciiSource && this.sink.writeBytes) this.sink.writeBytes(document.asciiSource.subarray(from, to));
-    else this.sink.write(document.text.slice(from, to));
+    else document.source.writeEach(from, to, (piece) => this.sink.write(piece));
   }
 }
 

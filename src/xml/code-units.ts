@@ -12,6 +12,7 @@
  * code that may read further than that checks the length itself.
  */
 import { endianness } from "node:os";
+import type { SourceText } from "./source-text.js";
 
 /** Zero units written after the text: more than the parser ever looks ahead (`&quot;` reads 5 past its `&`). */
 export const PADDING = 8;
@@ -28,7 +29,7 @@ let kept = new Uint16Array(64 * 1024);
  * are the bytes `text` was decoded from, all ASCII (one unit per byte).
  * The array is valid until the next call.
  */
-export function codeUnitsOf(text: string, asciiBytes: Uint8Array | undefined): Uint16Array {
+export function codeUnitsOf(text: SourceText, asciiBytes: Uint8Array | undefined): Uint16Array {
   const needed = text.length + PADDING;
   let units = kept;
   if (units.length < needed) {
@@ -36,8 +37,15 @@ export function codeUnitsOf(text: string, asciiBytes: Uint8Array | undefined): U
     if (units.length <= MAX_KEPT_UNITS) kept = units;
   }
   if (asciiBytes !== undefined && asciiBytes.length === text.length) units.set(asciiBytes);
-  else if (LITTLE_ENDIAN) Buffer.from(units.buffer, units.byteOffset, text.length * 2).write(text, 0, "utf16le");
-  else for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  else {
+    const bytes = Buffer.from(units.buffer, units.byteOffset, text.length * 2);
+    let offset = 0;
+    for (const piece of text.pieces()) {
+      if (LITTLE_ENDIAN) bytes.write(piece, offset * 2, "utf16le");
+      else for (let i = 0; i < piece.length; i++) units[offset + i] = piece.charCodeAt(i);
+      offset += piece.length;
+    }
+  }
   units.fill(0, text.length, needed);
   return units;
 }

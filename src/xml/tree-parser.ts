@@ -30,6 +30,7 @@ import type { TreeAttribute as Attribute, TreeDocument as Document, TreeElement 
 import * as characters from "./xml-characters.js";
 import * as uris from "./uri.js";
 import { codeUnitsOf } from "./code-units.js";
+import { SourceText } from "./source-text.js";
 
 // Module-local copies of the imported tables and constants: read on every character,
 // and a cross-module binding is a getter call per read when run through tsx.
@@ -70,9 +71,10 @@ const BOM = 0xfeff;
 const UNQUALIFIED_ID_NAMES = new Set(["Id", "ID", "id"]);
 
 /** Parses `text` (already decoded) into a tree, or says why it is not acceptable XML. */
-export function parseTree(text: string, limits: XmlLimits, asciiBytes?: Uint8Array): TreeParseResult {
+export function parseTree(text: string | SourceText, limits: XmlLimits, asciiBytes?: Uint8Array): TreeParseResult {
+  const source = typeof text === "string" ? SourceText.of(text) : text;
   try {
-    return { kind: "parsed", document: new TreeBuilder(text, codeUnitsOf(text, asciiBytes), limits).run() };
+    return { kind: "parsed", document: new TreeBuilder(source, codeUnitsOf(source, asciiBytes), limits).run() };
   } catch (error) {
     if (error instanceof NotWellFormed) return { kind: "refused", reason: error.reason };
     throw error;
@@ -101,7 +103,7 @@ class TreeBuilder {
   private readonly rawValues: string[] = [];
 
   constructor(
-    private readonly text: string,
+    private readonly text: SourceText,
     /** `text`'s code units (then zeros, see code-units.ts): what the character loops read. */
     private readonly src: Uint16Array,
     private readonly limits: XmlLimits,
@@ -702,12 +704,12 @@ function digitValue(c: number, hex: boolean): number {
   return -1;
 }
 
-function quoteName(text: string, pos: number): string {
+function quoteName(text: SourceText, pos: number): string {
   return JSON.stringify(text.slice(pos, pos + 32));
 }
 
 /** The unquoted token at `pos` (for the message), up to white space, `>` or `/`. */
-function unquotedValue(text: string, pos: number): string {
+function unquotedValue(text: SourceText, pos: number): string {
   let end = pos;
   while (end < text.length && end - pos < 64) {
     const c = text.charCodeAt(end);

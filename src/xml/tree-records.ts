@@ -109,7 +109,7 @@ export function dataAt(document: TreeDocument, index: number): string {
  */
 export function isBlankDataAt(document: TreeDocument, index: number): boolean {
   if ((document.get(index, F_FLAGS) & DECODED) === 0) {
-    const text = document.text;
+    const text = document.source;
     const end = document.get(index, F_END);
     let pos = document.get(index, F_START);
     while (pos < end) {
@@ -145,7 +145,7 @@ export function canonicalTextAt(document: TreeDocument, index: number): number {
 
 /** The source text of record `index` (for character data: as written, references not decoded). */
 export function sourceAt(document: TreeDocument, index: number): string {
-  return document.text.slice(document.get(index, F_START), document.get(index, F_END));
+  return document.source.slice(document.get(index, F_START), document.get(index, F_END));
 }
 
 /**

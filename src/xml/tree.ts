@@ -26,6 +26,7 @@
  * content are already canonical there, so canonical bytes can be taken from
  * the source (`c14n-output.ts`).
  */
+import type { SourceText } from "./source-text.js";
 
 export const ELEMENT_NODE = 1;
 export const TEXT_NODE = 3;
@@ -487,8 +488,8 @@ export class TreeDocument implements Document {
   asciiSource: Uint8Array | undefined = undefined;
   private readonly nodes: (ChildNode | undefined)[] = [];
 
-  /** `text` is the decoded source the offsets of the nodes refer to. */
-  constructor(readonly text: string) {
+  /** `source` is the decoded text the offsets of the nodes refer to. */
+  constructor(readonly source: SourceText) {
     // Every page is full-sized, so that every page goes back to the pool: a small request too reuses memory.
     const first = fullPage();
     first.fill(0, 0, STRIDE); // the document's own record (a pooled page holds an earlier request's)
@@ -556,7 +557,7 @@ export class TreeDocument implements Document {
 
   dataOf(index: number): string {
     if ((this.get(index, F_FLAGS) & DECODED) !== 0) return this.decodedData[this.get(index, F_NAME)]!;
-    return this.text.slice(this.get(index, F_START), this.get(index, F_END));
+    return this.source.slice(this.get(index, F_START), this.get(index, F_END));
   }
 
   /** The concatenated text and CDATA inside element `index`. */

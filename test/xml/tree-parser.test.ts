@@ -173,7 +173,7 @@ describe("request bytes", () => {
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
     const accepted = parseBytes(Buffer.concat([bom, Buffer.from('<?xml version="1.0" encoding="UTF-8"?><a>é</a>')]));
     assert.equal(accepted.kind, "parsed");
-    if (accepted.kind === "parsed") assert.equal(accepted.text.charCodeAt(0), 0x3c);
+    if (accepted.kind === "parsed") assert.equal(accepted.document.source.charCodeAt(0), 0x3c);
     assert.deepEqual(parseBytes(Buffer.concat([bom, Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a/>')])), { kind: "refused", reason: "unsupported XML encoding ISO-8859-1" });
   });
 
