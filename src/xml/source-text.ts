@@ -134,20 +134,36 @@ export class SourceText {
   startsWith(search: string, position: number): boolean {
     const whole = this.whole;
     if (whole !== undefined) return whole.startsWith(search, position);
-    return position >= 0 && position <= this.length && this.slice(position, Math.min(position + search.length, this.length)) === search;
+    if (position < 0 || position + search.length > this.length) return false;
+    const k = this.chunkOf(position);
+    const base = this.starts[k]!;
+    if (position + search.length <= this.starts[k + 1]!) return this.chunks[k]!.startsWith(search, position - base);
+    return this.slice(position, position + search.length) === search;
   }
 
-  /** The first index at or after `from` where `search` (non-empty) occurs, or -1. */
+  /**
+   * The first index at or after `from` where `search` (non-empty, shorter
+   * than a chunk) occurs, or -1. Each chunk is searched in place, and only
+   * the few units around a boundary are joined: the cost is the distance
+   * searched, as for one string (a join of the rest of a chunk per call
+   * would make many small comments cost the square of their number).
+   */
   indexOf(search: string, from: number): number {
     const whole = this.whole;
     if (whole !== undefined) return whole.indexOf(search, from);
     if (from >= this.length) return -1;
+    const starts = this.starts;
     const overlap = search.length - 1;
     for (let k = this.chunkOf(Math.max(0, from)); k < this.chunks.length; k++) {
-      const base = this.starts[k]!;
-      // The chunk, and enough of the next ones to find an occurrence that starts in this chunk.
-      const found = this.slice(Math.max(from, base), Math.min(this.starts[k + 1]! + overlap, this.length)).indexOf(search);
-      if (found >= 0) return Math.max(from, base) + found;
+      const base = starts[k]!;
+      const found = this.chunks[k]!.indexOf(search, Math.max(from, base) - base);
+      if (found >= 0) return base + found;
+      if (overlap > 0 && k + 1 < this.chunks.length) {
+        // An occurrence that starts in this chunk and ends in a later one.
+        const windowStart = Math.max(from, starts[k + 1]! - overlap);
+        const across = this.slice(windowStart, Math.min(starts[k + 1]! + overlap, this.length)).indexOf(search);
+        if (across >= 0) return windowStart + across;
+      }
     }
     return -1;
   }
