@@ -19,7 +19,8 @@
  *   builds the same tree.
  * - parsed from a text held in small chunks (src/xml/source-text.ts: how
  *   large requests are decoded), every document gets the same verdict,
- *   reason, tree and exclusive c14n as from one string.
+ *   reason, tree and exclusive c14n as from one string; so does an ASCII
+ *   document parsed with its bytes (its code units then copied from them).
  * Bounded and deterministic: fixed seeds, a few hundred documents per
  * corpus, one python process per corpus.
  */
@@ -139,6 +140,11 @@ function compareCorpus(documents: readonly string[], minimumAccepted: number): v
     const chunkUnits = CHUNK_SIZES[index % CHUNK_SIZES.length]!;
     const fromChunks = describeParse(parseTree(SourceText.chunked(text, chunkUnits), LIMITS));
     if (fromChunks !== describeParse(ours)) report(`parsed from chunks of ${chunkUnits} units it differs:\n  one string ${describeParse(ours)}\n  chunks     ${fromChunks}`);
+    if (/^[\x00-\x7f]*$/.test(text)) {
+      // An ASCII request's code units are copied from its bytes (src/xml/code-units.ts).
+      const fromAsciiBytes = describeParse(parseTree(text, LIMITS, Buffer.from(text, "latin1")));
+      if (fromAsciiBytes !== describeParse(ours)) report(`parsed with its ASCII bytes it differs:\n  one string ${describeParse(ours)}\n  bytes      ${fromAsciiBytes}`);
+    }
     const byDesign = refusedByDesign(text);
     if (ours.kind === "parsed" !== (theirs.ok && !byDesign)) {
       // libxml2 only warns about a namespace name that is not a URI reference (and lxml raises that warning as an

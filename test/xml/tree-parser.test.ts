@@ -177,6 +177,17 @@ describe("request bytes", () => {
     assert.deepEqual(parseBytes(Buffer.concat([bom, Buffer.from('<?xml version="1.0" encoding="ISO-8859-1"?><a/>')])), { kind: "refused", reason: "unsupported XML encoding ISO-8859-1" });
   });
 
+  test("an ASCII request's text with references and CR is decoded from its bytes as from one string, also with references beyond U+00FF and past a chunk", () => {
+    const texts = ["a &amp; b\r\nc &#xE9;", "&lt;x&gt;&#13;&#x20AC; then &amp; more\r", "&#x1D11E;&amp;z", "x".repeat(70_000) + "&amp;" + "y".repeat(70_000) + "&#x20AC;"];
+    for (const text of texts) {
+      const xml = `<a>${text}</a>`;
+      const fromBytes = parseBytes(Buffer.from(xml, "latin1"));
+      const fromString = parseTree(xml, LIMITS);
+      assert.ok(fromBytes.kind === "parsed" && fromString.kind === "parsed");
+      assert.equal(fromBytes.document.documentElement!.textContent, fromString.document.documentElement!.textContent);
+    }
+  });
+
   test("bytes that are not UTF-8 (a lone continuation byte, an overlong form, a surrogate) are refused", () => {
     for (const bad of [[0x80], [0xc0, 0xaf], [0xed, 0xa0, 0x80]]) {
       assert.deepEqual(parseBytes(Buffer.concat([Buffer.from("<a>"), Buffer.from(bad), Buffer.from("</a>")])), { kind: "refused", reason: "body is not valid UTF-8" });
