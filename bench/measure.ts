@@ -30,12 +30,17 @@ export async function measure(iteration: () => unknown | Promise<unknown>, optio
     rates.push((count * 1000) / elapsedMs);
     iterations += count;
   }
-  rates.sort((a, b) => a - b);
-  return { bestPerSecond: rates[rates.length - 1]!, medianPerSecond: rates[Math.floor(rates.length / 2)]!, iterations };
+  return summarize(rates, iterations);
+}
+
+/** Best and median of per-round rates (iterations per second). */
+export function summarize(rates: readonly number[], iterations: number): Throughput {
+  const sorted = [...rates].sort((a, b) => a - b);
+  return { bestPerSecond: sorted[sorted.length - 1]!, medianPerSecond: sorted[Math.floor(sorted.length / 2)]!, iterations };
 }
 
 /** Runs `iteration` until `seconds` have passed and at least `minimum` iterations completed. */
-async function runFor(iteration: () => unknown | Promise<unknown>, seconds: number, minimum: number): Promise<{ count: number; elapsedMs: number }> {
+export async function runFor(iteration: () => unknown | Promise<unknown>, seconds: number, minimum: number): Promise<{ count: number; elapsedMs: number }> {
   const start = performance.now();
   const deadline = start + seconds * 1000;
   let count = 0;

@@ -3,7 +3,7 @@
  * envelopes of about 6 KB, 100 KB and 1 MB (generated here, at run time).
  *
  *   npm run bench -- [--seconds N] [--rounds N] [--sizes 6k,100k,1m] [--paths full,verify,parse,xmldom,naive,http,wss4j,xmlsec]
- *                    [--pin CPU] [--wss4j-warmup SECONDS] [--connections N]
+ *                    [--pin CPU] [--wss4j-warmup SECONDS] [--connections N] [--interleave]
  *
  * Paths: `full` = the gateway's parse + whole WS-Security decision (the
  * figure that counts), `verify` = the decision on an already parsed
@@ -16,17 +16,22 @@
  * of `rounds` rounds of `seconds` seconds, after a warm-up; ratios to WSS4J
  * are of medians. `--pin CPU` re-runs the bench under `taskset -c CPU` (the
  * JVM and python children inherit the pinning, so every peer gets that one
- * core). The peak RSS of the bench process is printed at the end.
+ * core). With `--interleave` (and `full` and `wss4j` among the paths) the
+ * two alternate round by round on each envelope (one JVM kept running,
+ * settled on each envelope first), so that both see the same minutes of a
+ * machine whose speed drifts: the ratio is then of rounds taken side by
+ * side, not of figures taken a minute apart. The peak RSS of the bench
+ * process is printed at the end.
  */
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { rmSync } from "node:fs";
 import { BENCH_RUN_AS, loadBenchConfig, makeKeys, makeSignedEnvelope, parseSize, writeConfigDir, type BenchEnvelope } from "./fixtures.js";
-import { measure, type MeasureOptions, type Throughput } from "./measure.js";
+import { measure, runFor, summarize, type MeasureOptions, type Throughput } from "./measure.js";
 import { fullVerification, naiveXmlCrypto, parseOnly, verifyOnly, xmldomParse } from "./paths.js";
 import { measureHttp } from "./http.js";
-import { measureWss4j, wss4jMissing } from "./wss4j/wss4j.js";
+import { measureWss4j, startWss4jSession, wss4jMissing } from "./wss4j/wss4j.js";
 import { measureXmlsec, xmlsecMissing } from "./xmlsec/xmlsec.js";
 import { keepStringPrototypeFast } from "../src/runtime/string-prototype.js";
 
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
       pin: { type: "string" },
       "wss4j-warmup": { type: "string", default: "15" },
       connections: { type: "string", default: "1" },
+      interleave: { type: "boolean", default: false },
     },
     strict: true,
   });
@@ -97,7 +103,13 @@ async function main(): Promise<void> {
     console.log(`node ${process.version}, ${process.platform}/${process.arch}; ${options.rounds} round(s) of ${options.seconds} s per figure; single-threaded; ${pinned}`);
     for (const envelope of envelopes) console.log(`  ${envelope.label}: ${envelope.bytes.length} bytes, ${envelope.elements} elements`);
     const rows: Row[] = [];
+    const interleaved = values.interleave && paths.includes("full") && paths.includes("wss4j") && !wss4jMissing();
+    if (interleaved) {
+      rows.push(...(await measureFullWithWss4j(envelopes, { config, configDir, keys, options, connections }, wss4jWarmupSeconds)));
+      console.error("  measured full and wss4j, interleaved");
+    }
     for (const path of paths as PathName[]) {
+      if (interleaved && (path === "full" || path === "wss4j")) continue;
       if (path === "wss4j") {
         rows.push(...measureWss4jRows(envelopes, keys, { ...options, warmupSeconds: wss4jWarmupSeconds }));
         console.error("  measured wss4j");
@@ -115,7 +127,7 @@ async function main(): Promise<void> {
       }
     }
     printTable(rows, envelopes, connections);
-    console.log(`(full: every iteration must be admitted as ${BENCH_RUN_AS}; a fresh replay cache per iteration; WSS4J warm-up ${wss4jWarmupSeconds} s)`);
+    console.log(`(full: every iteration must be admitted as ${BENCH_RUN_AS}; a fresh replay cache per iteration; WSS4J warm-up ${wss4jWarmupSeconds} s${interleaved ? ", then settled on each envelope; full and WSS4J rounds interleaved" : ""})`);
     console.log(`peak RSS of the bench process: ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   } finally {
     rmSync(configDir, { recursive: true, force: true });
@@ -152,6 +164,61 @@ async function measurePath(path: Exclude<PathName, "wss4j" | "xmlsec">, envelope
   }
 }
 
+/**
+ * `full` and WSS4J on each envelope, their rounds alternating on this CPU
+ * (the JVM is pinned where this process is, and each waits while the other
+ * runs): WSS4J is warmed up for `wss4jWarmupSeconds` on the first envelope,
+ * then settled on each (1 s rounds until two agree within 5 %).
+ */
+async function measureFullWithWss4j(envelopes: readonly BenchEnvelope[], context: Context, wss4jWarmupSeconds: number): Promise<Row[]> {
+  const session = await startWss4jSession(context.keys, process.env.WSS_BENCH_PINNED === undefined ? {} : { cpu: process.env.WSS_BENCH_PINNED });
+  const rows: Row[] = [];
+  try {
+    for (const [index, envelope] of envelopes.entries()) {
+      const file = session.addEnvelope(envelope.label, envelope.bytes);
+      await session.settle(file, index === 0 ? wss4jWarmupSeconds : 2, 10, 0.05);
+      const iteration = fullVerification(context.config, envelope);
+      await runFor(iteration, context.options.warmupSeconds, 3);
+      const ours: number[] = [];
+      const oursPerCpu: number[] = [];
+      const theirs: number[] = [];
+      const theirsPerCpu: number[] = [];
+      let ourIterations = 0;
+      const ourRound = async () => {
+        const cpuBefore = process.cpuUsage();
+        const { count, elapsedMs } = await runFor(iteration, context.options.seconds, 1);
+        const cpu = process.cpuUsage(cpuBefore);
+        ours.push((count * 1000) / elapsedMs);
+        oursPerCpu.push((count * 1e6) / (cpu.user + cpu.system));
+        ourIterations += count;
+      };
+      const theirRound = async () => {
+        const round = await session.round(file, context.options.seconds);
+        theirs.push(round.perSecond);
+        if (round.perCpuSecond !== undefined) theirsPerCpu.push(round.perCpuSecond);
+      };
+      for (let round = 0; round < context.options.rounds; round++) {
+        if (round % 2 === 0) {
+          await theirRound();
+          await ourRound();
+        } else {
+          await ourRound();
+          await theirRound();
+        }
+      }
+      const median = (rates: readonly number[]) => (rates.length === 0 ? undefined : summarize(rates, 0).medianPerSecond);
+      const withPerCpu = (throughput: Throughput, perCpu: number | undefined): Throughput => (perCpu === undefined ? throughput : { ...throughput, perCpuSecond: perCpu });
+      rows.push(
+        { path: "full", size: envelope, result: withPerCpu(summarize(ours, ourIterations), median(oursPerCpu)) },
+        { path: "wss4j", size: envelope, result: withPerCpu(summarize(theirs, 0), median(theirsPerCpu)) },
+      );
+    }
+  } finally {
+    await session.close();
+  }
+  return rows;
+}
+
 /** One JVM for every size (its warm-up is long); skipped, with the reason, when WSS4J is not installed. */
 function measureWss4jRows(envelopes: readonly BenchEnvelope[], keys: ReturnType<typeof makeKeys>, options: MeasureOptions): Row[] {
   const missing = wss4jMissing();
@@ -185,6 +252,17 @@ function printTable(rows: readonly Row[], envelopes: readonly BenchEnvelope[], c
       return `${(ours.medianPerSecond / wss4j.medianPerSecond).toFixed(2)}x`;
     });
     if (ratios.some((ratio) => ratio !== undefined)) lines.push([`ratio ${path} / wss4j (medians)`, ...ratios.map((ratio) => ratio ?? "-")]);
+    // Interleaved rounds also give each side's rate per second of its own process's CPU time, which the other's load moves less.
+    const perCpu = envelopes.map((envelope) => {
+      const ours = rows.find((row) => row.path === path && row.size === envelope)?.result;
+      const wss4j = rows.find((row) => row.path === "wss4j" && row.size === envelope)?.result;
+      if (!ours || !wss4j || "skipped" in ours || "skipped" in wss4j || ours.perCpuSecond === undefined || wss4j.perCpuSecond === undefined) return undefined;
+      return [ours.perCpuSecond, wss4j.perCpuSecond] as const;
+    });
+    if (perCpu.some((pair) => pair !== undefined)) {
+      lines.push([`${path} / wss4j per CPU-second (medians)`, ...perCpu.map((pair) => (pair ? `${format(pair[0])} / ${format(pair[1])}` : "-"))]);
+      lines.push([`ratio ${path} / wss4j per CPU-second`, ...perCpu.map((pair) => (pair ? `${(pair[0] / pair[1]).toFixed(2)}x` : "-"))]);
+    }
   }
   const widths = header.map((_, column) => Math.max(...lines.map((line) => line[column]!.length)));
   console.log("");
