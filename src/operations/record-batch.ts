@@ -37,10 +37,10 @@ const REFUSED = 2;
 /** Batches of at least this many values take and give back the pooled arrays (`release`); at most this many are kept. */
 const POOL_MIN_VALUES = 1024;
 const POOL_MAX_VALUES = 1 << 20;
-/** The arrays of a released batch, cleared, for the next large one (one at a time: the largest). */
 /** A canonical value at least this long, in an all-ASCII request, is echoed as the request's bytes (`ResponseWriter.bytes`); a shorter one is cheaper as text. */
 const ECHO_BYTES_FROM = 4096;
 
+/** The arrays of a released batch, cleared, for the next large one (one at a time: the largest). */
 let pooled: { values: StoredValue[]; given: Uint8Array; canonicalText: Int32Array } | undefined;
 
 export class RecordBatchReader {
