@@ -17,13 +17,13 @@ import { parseTree } from "./tree-parser.js";
 import type { TreeDocument } from "./tree.js";
 import { findIllegalXmlCharacter } from "./xml-characters.js";
 
-export type ParseResult = { readonly kind: "parsed"; readonly document: TreeDocument } | { readonly kind: "refused"; readonly reason: string };
+type Refused = { readonly kind: "refused"; readonly reason: string };
+
+export type ParseResult = { readonly kind: "parsed"; readonly document: TreeDocument } | Refused;
 
 export interface XmlParser {
   parse(bytes: Buffer | string, limits: XmlLimits): ParseResult;
 }
-
-type Refused = { readonly kind: "refused"; readonly reason: string };
 
 const UTF8_BYTE_ORDER_MARK = Buffer.from([0xef, 0xbb, 0xbf]);
 const GREATER_THAN = 0x3e;
